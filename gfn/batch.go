@@ -1,0 +1,169 @@
+package gfn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/neurogfn/neurogfn/gfn/nn"
+)
+
+// yClamp keeps relative continuous values away from 0 and 1, identically
+// when sampling and scoring, so Beta log-densities stay finite.
+const yClamp = 1e-10
+
+// batch is a set of states prepared for one evaluation of the model: their
+// features, their forward candidates, and optionally a chosen forward
+// action and a chosen backward candidate per state. It owns its slices and
+// is reused across iterations.
+type batch struct {
+	spec Spec
+	n    int
+	x    []float64 // n x StateDim
+
+	cStart []int       // n+1 segment starts into the flat candidate list
+	cRow   []int       // state row of each candidate
+	cFeat  []float64   // candidates x CandidateDim
+	cands  []Candidate // flat candidates (Features alias env memory)
+	stop   []int       // per row: flat index of the stop candidate or -1
+
+	// Forward actions: fRow[i] has chosen candidate fFlat[i].
+	fRow, fFlat []int
+	fJac        []float64 // per action: sum of -log(Hi-Lo) over its continuous coordinates
+	// Continuous coordinates of chosen actions: kAct lists the actions (index
+	// into fRow) that carry continuous values; coordinate q belongs to action
+	// qAct[q], uses block qBlock[q] of the head output and has value qY[q]
+	// in (0,1).
+	kAct   []int
+	kFeat  []float64
+	qAct   []int
+	qBlock []int
+	qY     []float64
+
+	// Backward actions: bRow[i] chose backward candidate bFlat[i].
+	bStart []int
+	bBRow  []int // state row of each backward candidate
+	bFeat  []float64
+	bRow   []int
+	bFlat  []int
+	hasB   []bool // per row: backward candidates were listed
+
+	fcBuf []Candidate
+	bcBuf []Candidate
+}
+
+func newBatch(spec Spec) *batch { return &batch{spec: spec} }
+
+func (b *batch) reset() {
+	b.n = 0
+	b.x = b.x[:0]
+	b.cStart = append(b.cStart[:0], 0)
+	b.cRow, b.cFeat, b.cands, b.stop = b.cRow[:0], b.cFeat[:0], b.cands[:0], b.stop[:0]
+	b.fRow, b.fFlat, b.fJac = b.fRow[:0], b.fFlat[:0], b.fJac[:0]
+	b.kAct, b.kFeat = b.kAct[:0], b.kFeat[:0]
+	b.qAct, b.qBlock, b.qY = b.qAct[:0], b.qBlock[:0], b.qY[:0]
+	b.bStart = append(b.bStart[:0], 0)
+	b.bBRow, b.bFeat, b.bRow, b.bFlat, b.hasB = b.bBRow[:0], b.bFeat[:0], b.bRow[:0], b.bFlat[:0], b.hasB[:0]
+}
+
+// addState appends a state with its forward candidates cs and returns its row.
+func (b *batch) addState(feat func(dst []float64), cs []Candidate) int {
+	r := b.n
+	b.n++
+	d := b.spec.StateDim
+	b.x = growZero(b.x, d)
+	feat(b.x[len(b.x)-d:])
+	stop := -1
+	base := len(b.cands)
+	for i, c := range cs {
+		if len(c.Features) != b.spec.CandidateDim {
+			panic(fmt.Sprintf("gfn: candidate has %d features, spec says %d", len(c.Features), b.spec.CandidateDim))
+		}
+		b.cRow = append(b.cRow, r)
+		b.cFeat = append(b.cFeat, c.Features...)
+		b.cands = append(b.cands, c)
+		if c.Stop {
+			stop = base + i
+		}
+	}
+	b.cStart = append(b.cStart, len(b.cands))
+	b.stop = append(b.stop, stop)
+	b.bStart = append(b.bStart, b.bStart[len(b.bStart)-1])
+	b.hasB = append(b.hasB, false)
+	return r
+}
+
+// addForward records forward action a at row r (the row's candidates must
+// be the ones the action refers to).
+func (b *batch) addForward(r int, a Action) {
+	lo, hi := b.cStart[r], b.cStart[r+1]
+	cs := b.cands[lo:hi]
+	checkAction(cs, a)
+	flat := lo + a.Index
+	b.fRow = append(b.fRow, r)
+	b.fFlat = append(b.fFlat, flat)
+	c := cs[a.Index]
+	jac := 0.0
+	if c.Cont == Interval {
+		if c.Dim > b.spec.ContDim {
+			panic(fmt.Sprintf("gfn: candidate with %d continuous values, spec ContDim %d", c.Dim, b.spec.ContDim))
+		}
+		act := len(b.fRow) - 1
+		k := len(b.kAct)
+		b.kAct = append(b.kAct, act)
+		b.kFeat = append(b.kFeat, c.Features...)
+		w := c.Hi - c.Lo
+		for d, v := range a.Value {
+			y := clampY((v - c.Lo) / w)
+			b.qAct = append(b.qAct, act)
+			b.qBlock = append(b.qBlock, k*b.spec.ContDim+d)
+			b.qY = append(b.qY, y)
+			jac -= math.Log(w)
+		}
+	}
+	b.fJac = append(b.fJac, jac)
+}
+
+// addBackward lists the backward candidates bcs of row r (which must be the
+// last row added) and, if back >= 0, records the chosen one.
+func (b *batch) addBackward(r int, bcs []Candidate, back int) {
+	if r != b.n-1 {
+		panic("gfn: addBackward must follow addState of the same row")
+	}
+	for _, c := range bcs {
+		if len(c.Features) != b.spec.BackwardDim {
+			panic(fmt.Sprintf("gfn: backward candidate has %d features, spec says %d", len(c.Features), b.spec.BackwardDim))
+		}
+		b.bBRow = append(b.bBRow, r)
+		b.bFeat = append(b.bFeat, c.Features...)
+	}
+	b.bStart[r+1] = b.bStart[r] + len(bcs)
+	b.hasB[r] = true
+	if back >= 0 {
+		if back >= len(bcs) {
+			panic(fmt.Sprintf("gfn: backward index %d of %d candidates", back, len(bcs)))
+		}
+		b.bRow = append(b.bRow, r)
+		b.bFlat = append(b.bFlat, b.bStart[r]+back)
+	}
+}
+
+func clampY(y float64) float64 {
+	return min(max(y, yClamp), 1-yClamp)
+}
+
+// growZero extends s by n zeroed elements.
+func growZero(s []float64, n int) []float64 {
+	l := len(s)
+	if cap(s)-l < n {
+		ns := make([]float64, l, 2*(l+n))
+		copy(ns, s)
+		s = ns
+	}
+	s = s[:l+n]
+	clear(s[l:])
+	return s
+}
+
+func tensor(rows, cols int, data []float64) nn.Tensor {
+	return nn.Tensor{Rows: rows, Cols: cols, Data: data}
+}
