@@ -3,6 +3,7 @@ package gfn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/neurogfn/neurogfn/gfn/nn"
 )
@@ -18,7 +19,14 @@ const yClamp = 1e-10
 type batch struct {
 	spec Spec
 	n    int
-	x    []float64 // n x StateDim
+	x    []float64 // scratch: the features of the state being added
+
+	// Rows with identical features are encoded once: row r uses unique
+	// feature row uniq[r] of ux (nu rows).
+	nu   int
+	ux   []float64
+	uniq []int
+	seen map[uint64][]int
 
 	cStart []int       // n+1 segment starts into the flat candidate list
 	cRow   []int       // state row of each candidate
@@ -56,6 +64,11 @@ func newBatch(spec Spec) *batch { return &batch{spec: spec} }
 func (b *batch) reset() {
 	b.n = 0
 	b.x = b.x[:0]
+	b.nu, b.ux, b.uniq = 0, b.ux[:0], b.uniq[:0]
+	if b.seen == nil {
+		b.seen = map[uint64][]int{}
+	}
+	clear(b.seen)
 	b.cStart = append(b.cStart[:0], 0)
 	b.cRow, b.cFeat, b.cands, b.stop = b.cRow[:0], b.cFeat[:0], b.cands[:0], b.stop[:0]
 	b.fRow, b.fFlat, b.fJac = b.fRow[:0], b.fFlat[:0], b.fJac[:0]
@@ -70,8 +83,9 @@ func (b *batch) addState(feat func(dst []float64), cs []Candidate) int {
 	r := b.n
 	b.n++
 	d := b.spec.StateDim
-	b.x = growZero(b.x, d)
-	feat(b.x[len(b.x)-d:])
+	b.x = growZero(b.x[:0], d)
+	feat(b.x)
+	b.uniq = append(b.uniq, b.unique(b.x))
 	stop := -1
 	base := len(b.cands)
 	for i, c := range cs {
@@ -145,6 +159,27 @@ func (b *batch) addBackward(r int, bcs []Candidate, back int) {
 		b.bRow = append(b.bRow, r)
 		b.bFlat = append(b.bFlat, b.bStart[r]+back)
 	}
+}
+
+// unique returns the index of feature row x among the batch's distinct
+// rows, adding it if new.
+func (b *batch) unique(x []float64) int {
+	h := uint64(14695981039346656037)
+	for _, v := range x {
+		h ^= math.Float64bits(v)
+		h *= 1099511628211
+	}
+	d := b.spec.StateDim
+	for _, u := range b.seen[h] {
+		if slices.Equal(b.ux[u*d:(u+1)*d], x) {
+			return u
+		}
+	}
+	u := b.nu
+	b.nu++
+	b.ux = append(b.ux, x...)
+	b.seen[h] = append(b.seen[h], u)
+	return u
 }
 
 func clampY(y float64) float64 {

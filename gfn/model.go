@@ -115,11 +115,15 @@ func (m *Model) Params() []*nn.Param {
 	return append(ps, m.LogZ)
 }
 
-// encode returns h(s) for the batch's states.
+// encode returns h(s) for the batch's states. States with identical
+// features (every trajectory's s0, revisited grid cells) are encoded once.
 func (m *Model) encode(t *nn.Tape, b *batch) *nn.Node {
-	x := t.Const(tensor(b.n, b.spec.StateDim, b.x))
-	h := m.Encoder.Forward(t, x)
-	return m.Config.Activation.Apply(t, h)
+	x := t.Const(tensor(b.nu, b.spec.StateDim, b.ux))
+	h := m.Config.Activation.Apply(t, m.Encoder.Forward(t, x))
+	if b.nu == b.n {
+		return h
+	}
+	return t.GatherRows(h, b.uniq)
 }
 
 // logits returns the raw score of every forward candidate (flat, one per

@@ -383,6 +383,23 @@ func TestSampleBeta(t *testing.T) {
 		d := distuv.Beta{Alpha: ab[0], Beta: ab[1]}
 		sampleKS(t, "Beta", func() float64 { return SampleBeta(rng, ab[0], ab[1]) }, d.CDF)
 	}
+	// Tiny shapes, where both gamma variates can underflow: no NaN, and the
+	// mean a/(a+b) within five standard errors.
+	{
+		const a, b = 0.01, 0.03
+		var sum float64
+		for range ksN {
+			y := SampleBeta(rng, a, b)
+			if !(y >= 0 && y <= 1) {
+				t.Fatalf("SampleBeta(%v, %v) = %v", a, b, y)
+			}
+			sum += y
+		}
+		mean, sd := a/(a+b), math.Sqrt(a*b/((a+b)*(a+b)*(a+b+1)))
+		if got := sum / ksN; math.Abs(got-mean) > 5*sd/math.Sqrt(ksN) {
+			t.Errorf("SampleBeta(%v, %v) mean %.4f, want %.4f", a, b, got, mean)
+		}
+	}
 	logits, al, be := []float64{0.3, -1, 2}, []float64{0.6, 3, 20}, []float64{2, 3, 5}
 	w := make([]float64, 3)
 	for k := range w {

@@ -78,7 +78,7 @@ func TestGradOps(t *testing.T) {
 		unary("Square", a, (*Tape).Square),
 		unary("HuberQuadratic", randAway(rng, "hq", r, c, -0.9, 0.9, 0.05, -1, 1),
 			func(tp *Tape, x *Node) *Node { return tp.Huber(x, 1) }),
-		unary("HuberLinear", randAway(rng, "hl", r, c, -3, 3, 0.1, -1, 1),
+		unary("HuberLinear", randAway(rng, "hl", r, c, -3, 3, 1.1, 0),
 			func(tp *Tape, x *Node) *Node { return tp.Huber(x, 1) }),
 		{"Sum", []*Param{a}, func(tp *Tape) *Node { return tp.Scale(0.3, tp.Sum(tp.Param(a))) }},
 		{"Mean", []*Param{a}, func(tp *Tape) *Node { return tp.Mean(tp.Square(tp.Param(a))) }},

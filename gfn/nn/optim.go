@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // Group holds the hyper-parameters of one optimizer parameter group.
@@ -130,21 +131,24 @@ func SaveParams(w io.Writer, ps []*Param) error {
 }
 
 // LoadParams reads values written by SaveParams into ps, which must have the
-// same names and shapes in the same order.
+// same names and shapes in the same order. It reads exactly the bytes that
+// SaveParams wrote, so that more data may follow in the same stream, and it
+// changes no parameter unless the whole stream matches.
 func LoadParams(r io.Reader, ps []*Param) error {
-	br := bufio.NewReader(r)
-	if err := expectMagic(br, paramsMagic); err != nil {
+	if err := expectMagic(r, paramsMagic); err != nil {
 		return err
 	}
-	n, err := readU64(br)
+	n, err := readU64(r)
 	if err != nil {
 		return err
 	}
-	if int(n) != len(ps) {
+	if n != uint64(len(ps)) {
 		return fmt.Errorf("%w: %d parameters stored, model has %d", ErrFormat, n, len(ps))
 	}
-	for _, p := range ps {
-		ln, err := readU64(br)
+	values := make([][]float64, len(ps))
+	var raw []byte
+	for k, p := range ps {
+		ln, err := readU64(r)
 		if err != nil {
 			return err
 		}
@@ -152,32 +156,39 @@ func LoadParams(r io.Reader, ps []*Param) error {
 			return fmt.Errorf("%w: parameter name too long", ErrFormat)
 		}
 		name := make([]byte, ln)
-		if _, err := io.ReadFull(br, name); err != nil {
-			return err
+		if _, err := io.ReadFull(r, name); err != nil {
+			return fmt.Errorf("%w: truncated: %v", ErrFormat, err)
 		}
-		rows, err := readU64(br)
+		rows, err := readU64(r)
 		if err != nil {
 			return err
 		}
-		cols, err := readU64(br)
+		cols, err := readU64(r)
 		if err != nil {
 			return err
 		}
-		if string(name) != p.Name || int(rows) != p.W.Rows || int(cols) != p.W.Cols {
+		if string(name) != p.Name || rows != uint64(p.W.Rows) || cols != uint64(p.W.Cols) {
 			return fmt.Errorf("%w: stored %s %dx%d, model has %s %dx%d", ErrFormat, name, rows, cols, p.Name, p.W.Rows, p.W.Cols)
 		}
-		for i := range p.W.Data {
-			b, err := readU64(br)
-			if err != nil {
-				return err
-			}
-			p.W.Data[i] = math.Float64frombits(b)
+		raw = slices.Grow(raw[:0], 8*p.W.Len())[:8*p.W.Len()]
+		if _, err := io.ReadFull(r, raw); err != nil {
+			return fmt.Errorf("%w: truncated: %v", ErrFormat, err)
 		}
+		v := make([]float64, p.W.Len())
+		for i := range v {
+			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+		}
+		values[k] = v
+	}
+	for k, p := range ps {
+		copy(p.W.Data, values[k])
 	}
 	return nil
 }
 
-// MarshalBinary encodes the optimizer's moments, step and hyper-parameters.
+// MarshalBinary encodes the optimizer's step count and first and second
+// moments. The hyper-parameters (betas, eps, groups) are not included: they
+// come from the configuration that builds the optimizer.
 func (a *Adam) MarshalBinary() ([]byte, error) {
 	var b []byte
 	b = append(b, adamMagic...)
@@ -194,7 +205,8 @@ func (a *Adam) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary restores a state written by MarshalBinary for the same
-// parameter list.
+// parameter list. The whole state is validated first: on error the optimizer
+// is unchanged.
 func (a *Adam) UnmarshalBinary(b []byte) error {
 	if len(b) < len(adamMagic)+16 || string(b[:len(adamMagic)]) != adamMagic {
 		return fmt.Errorf("%w: not an optimizer state", ErrFormat)
@@ -203,18 +215,33 @@ func (a *Adam) UnmarshalBinary(b []byte) error {
 	step := binary.LittleEndian.Uint64(b)
 	n := binary.LittleEndian.Uint64(b[8:])
 	b = b[16:]
-	if int(n) != len(a.params) {
+	if n != uint64(len(a.params)) {
 		return fmt.Errorf("%w: optimizer state for %d parameters, model has %d", ErrFormat, n, len(a.params))
 	}
-	for k, p := range a.params {
-		if len(b) < 8 {
+	if step > uint64(math.MaxInt) {
+		return fmt.Errorf("%w: optimizer step %d", ErrFormat, step)
+	}
+	// Validate the layout before touching the moments.
+	rest := b
+	for _, p := range a.params {
+		if len(rest) < 8 {
 			return fmt.Errorf("%w: optimizer state truncated", ErrFormat)
 		}
-		ln := binary.LittleEndian.Uint64(b)
-		b = b[8:]
-		if int(ln) != p.W.Len() || len(b) < 16*int(ln) {
+		ln := binary.LittleEndian.Uint64(rest)
+		rest = rest[8:]
+		if ln != uint64(p.W.Len()) {
 			return fmt.Errorf("%w: optimizer state for %s has %d values, want %d", ErrFormat, p.Name, ln, p.W.Len())
 		}
+		if uint64(len(rest)) < 16*ln {
+			return fmt.Errorf("%w: optimizer state truncated", ErrFormat)
+		}
+		rest = rest[16*ln:]
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes after the optimizer state", ErrFormat, len(rest))
+	}
+	for k := range a.params {
+		b = b[8:]
 		for i := range a.m[k] {
 			a.m[k][i] = math.Float64frombits(binary.LittleEndian.Uint64(b))
 			a.v[k][i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8:]))
