@@ -50,9 +50,9 @@ type pointsetSummary struct {
 
 func newPointsetTrainCmd() *cobra.Command {
 	var (
-		f                    trainFlags
-		lambda, alpha, beta  float64
-		maxPoints, samples   int
+		f                   trainFlags
+		lambda, alpha, beta float64
+		maxPoints, samples  int
 	)
 	def := gfn.DefaultConfig()
 	def.Model.Hidden = 64
