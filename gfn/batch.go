@@ -27,6 +27,13 @@ type batch struct {
 	ux   []float64
 	uniq []int
 	seen map[uint64][]int
+	// keys[keyOff[u]:keyOff[u+1]] identifies unique state u.
+	keys   []float64
+	keyOff []int
+	// Element features of set-valued states (Spec.ElementDim > 0): element
+	// i belongs to unique row eRow[i].
+	eFeat []float64
+	eRow  []int
 
 	cStart []int       // n+1 segment starts into the flat candidate list
 	cRow   []int       // state row of each candidate
@@ -54,9 +61,6 @@ type batch struct {
 	bRow   []int
 	bFlat  []int
 	hasB   []bool // per row: backward candidates were listed
-
-	fcBuf []Candidate
-	bcBuf []Candidate
 }
 
 func newBatch(spec Spec) *batch { return &batch{spec: spec} }
@@ -69,6 +73,8 @@ func (b *batch) reset() {
 		b.seen = map[uint64][]int{}
 	}
 	clear(b.seen)
+	b.eFeat, b.eRow = b.eFeat[:0], b.eRow[:0]
+	b.keys, b.keyOff = b.keys[:0], append(b.keyOff[:0], 0)
 	b.cStart = append(b.cStart[:0], 0)
 	b.cRow, b.cFeat, b.cands, b.stop = b.cRow[:0], b.cFeat[:0], b.cands[:0], b.stop[:0]
 	b.fRow, b.fFlat, b.fJac = b.fRow[:0], b.fFlat[:0], b.fJac[:0]
@@ -78,14 +84,31 @@ func (b *batch) reset() {
 	b.bBRow, b.bFeat, b.bRow, b.bFlat, b.hasB = b.bBRow[:0], b.bFeat[:0], b.bRow[:0], b.bFlat[:0], b.hasB[:0]
 }
 
-// addState appends a state with its forward candidates cs and returns its row.
-func (b *batch) addState(feat func(dst []float64), cs []Candidate) int {
-	r := b.n
-	b.n++
+// addState appends state s of env with its forward candidates cs and
+// returns its row. The state's features (and, for a SetEnv, its elements)
+// identify it: states seen before in the batch reuse their encoding.
+func addState[S any](b *batch, env Env[S], s S, cs []Candidate) int {
 	d := b.spec.StateDim
 	b.x = growZero(b.x[:0], d)
-	feat(b.x)
-	b.uniq = append(b.uniq, b.unique(b.x))
+	env.Features(s, b.x)
+	if b.spec.ElementDim > 0 {
+		se, ok := env.(SetEnv[S])
+		if !ok {
+			panic("gfn: Spec.ElementDim > 0 but the environment does not implement SetEnv")
+		}
+		b.x = se.Elements(s, b.x)
+		if (len(b.x)-d)%b.spec.ElementDim != 0 {
+			panic("gfn: Elements wrote a partial element")
+		}
+	}
+	return b.addRow(b.unique(b.x), cs)
+}
+
+// addRow appends a row for unique state u with forward candidates cs.
+func (b *batch) addRow(u int, cs []Candidate) int {
+	r := b.n
+	b.n++
+	b.uniq = append(b.uniq, u)
 	stop := -1
 	base := len(b.cands)
 	for i, c := range cs {
@@ -161,24 +184,32 @@ func (b *batch) addBackward(r int, bcs []Candidate, back int) {
 	}
 }
 
-// unique returns the index of feature row x among the batch's distinct
-// rows, adding it if new.
+// unique returns the index among the batch's distinct states of the state
+// whose key (features, then element features) is x, adding it if new.
 func (b *batch) unique(x []float64) int {
 	h := uint64(14695981039346656037)
 	for _, v := range x {
 		h ^= math.Float64bits(v)
 		h *= 1099511628211
 	}
-	d := b.spec.StateDim
 	for _, u := range b.seen[h] {
-		if slices.Equal(b.ux[u*d:(u+1)*d], x) {
+		if slices.Equal(b.keys[b.keyOff[u]:b.keyOff[u+1]], x) {
 			return u
 		}
 	}
 	u := b.nu
 	b.nu++
-	b.ux = append(b.ux, x...)
 	b.seen[h] = append(b.seen[h], u)
+	b.keys = append(b.keys, x...)
+	b.keyOff = append(b.keyOff, len(b.keys))
+	d := b.spec.StateDim
+	b.ux = append(b.ux, x[:d]...)
+	if ed := b.spec.ElementDim; ed > 0 {
+		b.eFeat = append(b.eFeat, x[d:]...)
+		for range (len(x) - d) / ed {
+			b.eRow = append(b.eRow, u)
+		}
+	}
 	return u
 }
 

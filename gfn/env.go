@@ -48,6 +48,19 @@ type Spec struct {
 	CandidateDim int // length of a forward candidate's features
 	BackwardDim  int // length of a backward candidate's features
 	ContDim      int // largest Dim of any Interval candidate (0: discrete only)
+	// ElementDim > 0 says the environment implements SetEnv with elements
+	// of this many features, for permutation-invariant set encoders.
+	ElementDim int
+}
+
+// SetEnv is implemented by environments whose states are sets (of knots,
+// points, synapses): the elements are listed for a permutation-invariant
+// encoder (DeepSets), so the policy sees the set, never an insertion order.
+type SetEnv[S any] interface {
+	Env[S]
+	// Elements appends Spec().ElementDim features per element of s to dst
+	// and returns it.
+	Elements(s S, dst []float64) []float64
 }
 
 // Env is what the core asks of an environment over states of type S.

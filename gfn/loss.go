@@ -41,7 +41,7 @@ func (l *lossBuilder[S]) fill(trajs []Trajectory[S]) {
 		l.rowOff = append(l.rowOff, b.n)
 		for t, s := range tr.States {
 			l.fc = l.env.Forward(s, l.fc)
-			r := b.addState(func(dst []float64) { l.env.Features(s, dst) }, l.fc)
+			r := addState(b, l.env, s, l.fc)
 			a := Action{Index: tr.Stop}
 			if t < len(tr.Actions) {
 				a = tr.Actions[t]
@@ -284,7 +284,7 @@ func (l *lossBuilder[S]) flowMatching(t *nn.Tape, trajs []Trajectory[S]) (*nn.No
 		tr := &trajs[i]
 		for _, s := range tr.States {
 			l.fc = l.env.Forward(s, l.fc)
-			r := b.addState(func(dst []float64) { l.env.Features(s, dst) }, l.fc)
+			r := addState(b, l.env, s, l.fc)
 			stateRow = append(stateRow, r)
 		}
 		last := stateRow[len(stateRow)-1]
@@ -302,7 +302,7 @@ func (l *lossBuilder[S]) flowMatching(t *nn.Tape, trajs []Trajectory[S]) (*nn.No
 			for j := range l.bc {
 				p, a := l.env.Undo(s, j)
 				l.fc = l.env.Forward(p, l.fc)
-				r := b.addState(func(dst []float64) { l.env.Features(p, dst) }, l.fc)
+				r := addState(b, l.env, p, l.fc)
 				b.addForward(r, a)
 			}
 			childStart = append(childStart, len(b.fRow))

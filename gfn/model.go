@@ -10,6 +10,10 @@ import (
 
 // ModelConfig sets the shape of the policy network.
 type ModelConfig struct {
+	// Encoder is "mlp" (state features only) or "deepsets": a
+	// permutation-invariant set encoder rho([sum_e phi(e), features]) over
+	// the elements of a SetEnv.
+	Encoder    string        `yaml:"encoder"`
 	Hidden     int           `yaml:"hidden"`     // width of the state encoder
 	Layers     int           `yaml:"layers"`     // hidden layers of the state encoder
 	Activation nn.Activation `yaml:"activation"` // encoder nonlinearity
@@ -28,12 +32,21 @@ type ModelConfig struct {
 // DefaultModelConfig is an MLP 256x2 with ReLU and a 2-component Beta
 // mixture with concentrations in [1, 100].
 func DefaultModelConfig() ModelConfig {
-	return ModelConfig{Hidden: 256, Layers: 2, Activation: nn.ReLU, Components: 2, ConcMin: 1, ConcMax: 100}
+	return ModelConfig{Encoder: EncoderMLP, Hidden: 256, Layers: 2, Activation: nn.ReLU, Components: 2, ConcMin: 1, ConcMax: 100}
 }
+
+// State encoders.
+const (
+	EncoderMLP      = "mlp"
+	EncoderDeepSets = "deepsets"
+)
 
 // Validate reports an invalid configuration.
 func (c ModelConfig) Validate() error {
 	var errs []error
+	if c.Encoder != EncoderMLP && c.Encoder != EncoderDeepSets {
+		errs = append(errs, fmt.Errorf("unknown encoder %q (want mlp or deepsets)", c.Encoder))
+	}
 	if c.Hidden < 1 {
 		errs = append(errs, fmt.Errorf("hidden width %d must be at least 1", c.Hidden))
 	}
@@ -63,7 +76,8 @@ type Model struct {
 	Config ModelConfig
 	Spec   Spec
 
-	Encoder *nn.MLP
+	Encoder *nn.MLP    // rho: state features (and pooled elements) -> h
+	Element *nn.MLP    // phi: element features -> Hidden, nil for the MLP encoder
 	Score   *nn.Linear // h -> CandidateDim
 	Cont    *nn.Linear // [h, c] -> 3*Components*ContDim, nil without continuous candidates
 	Flow    *nn.Linear // h -> 1, nil unless Config.Flow
@@ -82,11 +96,19 @@ func NewModel(spec Spec, cfg ModelConfig, rng *rand.Rand) (*Model, error) {
 	if cfg.LearnedBackward && spec.BackwardDim < 1 {
 		return nil, errors.New("gfn: a learned backward policy needs backward candidate features (BackwardDim >= 1)")
 	}
-	sizes := []int{spec.StateDim}
+	in := spec.StateDim
+	m := &Model{Config: cfg, Spec: spec}
+	if cfg.Encoder == EncoderDeepSets {
+		if spec.ElementDim < 1 {
+			return nil, errors.New("gfn: the deepsets encoder needs a set environment (Spec.ElementDim >= 1)")
+		}
+		m.Element = nn.NewMLP("element", []int{spec.ElementDim, cfg.Hidden, cfg.Hidden}, cfg.Activation, rng)
+		in += cfg.Hidden
+	}
+	sizes := []int{in}
 	for range cfg.Layers {
 		sizes = append(sizes, cfg.Hidden)
 	}
-	m := &Model{Config: cfg, Spec: spec}
 	m.Encoder = nn.NewMLP("encoder", sizes, cfg.Activation, rng)
 	m.Score = nn.NewLinear("score", cfg.Hidden, spec.CandidateDim, rng)
 	if spec.ContDim > 0 {
@@ -106,6 +128,9 @@ func NewModel(spec Spec, cfg ModelConfig, rng *rand.Rand) (*Model, error) {
 // Params lists every parameter, log Z last.
 func (m *Model) Params() []*nn.Param {
 	ps := m.Encoder.Params()
+	if m.Element != nil {
+		ps = append(ps, m.Element.Params()...)
+	}
 	ps = append(ps, m.Score.Params()...)
 	for _, l := range []*nn.Linear{m.Cont, m.Flow, m.Back} {
 		if l != nil {
@@ -119,6 +144,13 @@ func (m *Model) Params() []*nn.Param {
 // features (every trajectory's s0, revisited grid cells) are encoded once.
 func (m *Model) encode(t *nn.Tape, b *batch) *nn.Node {
 	x := t.Const(tensor(b.nu, b.spec.StateDim, b.ux))
+	if m.Element != nil {
+		// DeepSets: phi on every element, summed per state (empty sets
+		// give zeros), then rho on [pooled, state features].
+		e := t.Const(tensor(len(b.eRow), b.spec.ElementDim, b.eFeat))
+		phi := m.Config.Activation.Apply(t, m.Element.Forward(t, e))
+		x = t.ConcatCols(t.SegmentSum(phi, b.eRow, b.nu), x)
+	}
 	h := m.Config.Activation.Apply(t, m.Encoder.Forward(t, x))
 	if b.nu == b.n {
 		return h

@@ -61,7 +61,7 @@ func NewPolicy[S any](env Env[S], m *Model) *NeuralPolicy[S] {
 func (p *NeuralPolicy[S]) load(states []S, cands [][]Candidate) {
 	p.b.reset()
 	for i, s := range states {
-		p.b.addState(func(dst []float64) { p.Env.Features(s, dst) }, cands[i])
+		addState(p.b, p.Env, s, cands[i])
 	}
 }
 
@@ -180,7 +180,7 @@ func (p *NeuralBackward[S]) logits(states []S, bcands [][]Candidate, back []int)
 	p.tape.Reset()
 	p.b.reset()
 	for i, s := range states {
-		r := p.b.addState(func(dst []float64) { p.Env.Features(s, dst) }, nil)
+		r := addState(p.b, p.Env, s, nil)
 		k := -1
 		if back != nil {
 			k = back[i]

@@ -62,6 +62,17 @@ func TestPointsetTB(t *testing.T) {
 		t.Errorf("ELBO %.4f above log Z %.4f", b.ELBO, env.LogZ())
 	}
 
+	// The permutation-invariant set encoder learns the same target.
+	ds := smallConfig(gfn.TB)
+	ds.Model.Encoder = gfn.EncoderDeepSets
+	ds.Model.Hidden = 32
+	dtr := train(t, env, ds, 600)
+	tv, ks, b = pointsetStats(t, env, dtr.Policy(), 20000)
+	t.Logf("TB with DeepSets: TV(k) %.4f KS %.4f IS log Z %.4f", tv, ks, b.LogZ)
+	if tv > 0.025 || ks > 0.02 || math.Abs(b.LogZ-env.LogZ()) > 0.05 {
+		t.Errorf("DeepSets encoder: TV(k) %.4f, KS %.4f, IS log Z %.4f vs %.4f", tv, ks, b.LogZ, env.LogZ())
+	}
+
 	cfg.Backward = gfn.BackwardTree
 	bad := train(t, env, cfg, 600)
 	tv, _, _ = pointsetStats(t, env, bad.Policy(), 5000)

@@ -153,9 +153,13 @@ func BetaMixtureLogPDF(logits, alpha, beta []float64, y float64) float64 {
 	return logSumExp(v)
 }
 
-// SampleBeta draws from Beta(a, b) with gonum's distuv.Beta. In the rare
-// case (shapes well below 1) where both underlying gamma variates underflow
-// to zero, it returns 0 or 1 with probabilities b/(a+b) and a/(a+b).
+// SampleBeta draws from Beta(a, b) with gonum's distuv.Beta. When both
+// underlying gamma variates underflow to zero (shapes of order 0.01 and
+// below), the draw lies within 1e-300 of 0 or 1, and SampleBeta returns 0 or
+// 1 with probabilities b/(a+b) and a/(a+b): for small shapes log G(a) is
+// close to -E/a with E exponential, so that is the probability that the
+// second or the first variate is the larger one, also given that both
+// underflowed.
 func SampleBeta(rng *rand.Rand, a, b float64) float64 {
 	y := distuv.Beta{Alpha: a, Beta: b, Src: rng}.Rand()
 	if math.IsNaN(y) && a > 0 && b > 0 {

@@ -44,7 +44,9 @@
 // (the density of sigmoid(z), evaluated at the stored logit z),
 // [Tape.TruncNormalLogProb], [Tape.LogNormalLogProb] and
 // [Tape.VonMisesFisherLogProb] (directions on the sphere S²). Scale
-// parameters enter as logarithms. Each op has a plain counterpart
+// parameters enter as logarithms. Observations are given either per element
+// (n*K values for n x K parameters) or per row (n values shared by the K
+// columns, as a mixture's components share one observation). Each op has a plain counterpart
 // ([BetaLogPDF], [BetaMixtureLogPDF], [LogitNormalLogPDF],
 // [TruncNormalLogPDF], [LogNormalLogPDF], [VonMisesFisherLogPDF]) that
 // returns exactly the same numbers, and a sampler taking a *rand.Rand from

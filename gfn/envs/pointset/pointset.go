@@ -63,7 +63,7 @@ func (e *Env) density() distuv.Beta { return distuv.Beta{Alpha: e.Alpha, Beta: e
 
 // Spec implements gfn.Env.
 func (e *Env) Spec() gfn.Spec {
-	return gfn.Spec{StateDim: 2*e.MaxPoints + 2, CandidateDim: 2, BackwardDim: 1, ContDim: 1}
+	return gfn.Spec{StateDim: 2*e.MaxPoints + 2, CandidateDim: 2, BackwardDim: 1, ContDim: 1, ElementDim: 1}
 }
 
 // Init implements gfn.Env: the empty set.
@@ -260,4 +260,9 @@ func (p *OptimalPolicy) Sample(states []State, cands [][]gfn.Candidate, rngs []*
 		}
 		acts[i] = gfn.Action{Index: slices.IndexFunc(cs, func(c gfn.Candidate) bool { return !c.Stop }), Value: []float64{u}}
 	}
+}
+
+// Elements implements gfn.SetEnv: one feature per point, its position.
+func (e *Env) Elements(s State, dst []float64) []float64 {
+	return append(dst, s...)
 }
