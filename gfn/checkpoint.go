@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/neurogfn/neurogfn/gfn/nn"
 )
@@ -83,7 +84,7 @@ func (tr *Trainer[S]) LoadCheckpoint(r io.Reader) error {
 	cfgYAML := rd.bytes()
 	spec := rd.bytes()
 	if rd.err == nil && string(cfgYAML) != tr.Config.YAML() {
-		return fmt.Errorf("%w: it was written for another configuration:\n%s\nthis run:\n%s", ErrCheckpoint, cfgYAML, tr.Config.YAML())
+		return fmt.Errorf("%w: it was written for another configuration (%s)", ErrCheckpoint, configDiff(string(cfgYAML), tr.Config.YAML()))
 	}
 	if rd.err == nil && string(spec) != fmt.Sprintf("%+v", tr.Env.Spec()) {
 		return fmt.Errorf("%w: it was written for another environment (%s, this run %+v)", ErrCheckpoint, spec, tr.Env.Spec())
@@ -124,6 +125,29 @@ func (tr *Trainer[S]) LoadCheckpoint(r io.Reader) error {
 	}
 	tr.Step = int(step)
 	return nil
+}
+
+// configDiff names the settings that differ between two YAML configs, as
+// "key: stored vs current" on one line.
+func configDiff(stored, current string) string {
+	a, b := strings.Split(stored, "\n"), strings.Split(current, "\n")
+	var diffs []string
+	for i := range max(len(a), len(b)) {
+		var x, y string
+		if i < len(a) {
+			x = strings.TrimSpace(a[i])
+		}
+		if i < len(b) {
+			y = strings.TrimSpace(b[i])
+		}
+		if x != y {
+			diffs = append(diffs, fmt.Sprintf("%s vs %s", x, y))
+		}
+	}
+	if len(diffs) > 3 {
+		diffs = append(diffs[:3], "...")
+	}
+	return "checkpoint " + strings.Join(diffs, "; ")
 }
 
 func putU64(b *bytes.Buffer, v uint64) {

@@ -17,6 +17,7 @@ func newHypergridCmd() *cobra.Command {
 or stops. The reward has R0 everywhere, R1 on the outer bands and R2 in small
 modes near the corners, so the exact target R/Z is known and a trained
 sampler's terminal distribution can be compared with it exactly.`,
+		Example: `  neurogfn hypergrid train --ndim 2 --height 8 --loss tb --batch-size 128 --iterations 250 --seed 1`,
 	}
 	c.AddCommand(newHypergridTrainCmd())
 	return c

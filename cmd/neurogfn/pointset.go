@@ -20,6 +20,7 @@ reward R(S) = prod over t in S of lambda f(t), f a Beta(alpha, beta) density.
 The number of points k then has p(k) proportional to lambda^k / k!, log Z is
 known, and given k the points are iid f: a continuous, set-valued target with
 a known answer, shaped like the BARS knot problem.`,
+		Example: `  neurogfn pointset train --lambda 3 --max-points 8 --alpha 2 --beta 5 --iterations 2000 --seed 1`,
 	}
 	c.AddCommand(newPointsetTrainCmd())
 	return c

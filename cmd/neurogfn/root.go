@@ -36,6 +36,9 @@ The reference environments check the sampler against exactly known targets:
   pointset    sets of points with an analytic Poisson-process target
 
 Progress goes to stderr; results (and --json summaries) go to stdout.`,
+		Example: `  neurogfn hypergrid train --ndim 2 --height 8 --iterations 250 --json
+  neurogfn pointset train --lambda 3 --max-points 8 --iterations 2000
+  neurogfn completion bash > ~/.local/share/bash-completion/completions/neurogfn`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
