@@ -17,6 +17,7 @@ type lossBuilder[S any] struct {
 	model *Model
 	cfg   *Config
 	b     *batch
+	cache *encCache
 	csr   nn.CSR
 	konst []float64
 	wts   []float64
@@ -81,7 +82,7 @@ func (l *lossBuilder[S]) build(t *nn.Tape, trajs []Trajectory[S], stateLogR []fl
 	}
 	l.fill(trajs)
 	b := l.b
-	h := l.model.encode(t, b)
+	h := l.model.encode(t, b, l.cache, nil)
 	fwd, logp, _ := l.model.forwardLogProb(t, b, h)
 	var bwd *nn.Node
 	if l.cfg.Backward == BackwardLearned && len(b.bRow) > 0 {
@@ -318,7 +319,7 @@ func (l *lossBuilder[S]) flowMatching(t *nn.Tape, trajs []Trajectory[S]) (*nn.No
 			row++
 		}
 	}
-	h := l.model.encode(t, b)
+	h := l.model.encode(t, b, l.cache, nil)
 	logits := l.model.logits(t, b, h)
 	out := t.SegmentLogSumExp(logits, b.cStart[:nStates+1])
 	stop := t.Gather(logits, stopFlat)

@@ -126,3 +126,64 @@ func TestLossGradients(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderCache checks that reusing the encoder rows computed while
+// sampling gives the same loss and gradients as encoding again.
+func TestEncoderCache(t *testing.T) {
+	env := chain{n: 6}
+	for _, loss := range []Loss{TB, SubTB, MDB} {
+		cfg := DefaultConfig()
+		cfg.Loss, cfg.Backward = loss, BackwardLearned
+		cfg.Model.Hidden = 8
+		cfg.BatchSize = 7
+		tr, err := NewTrainer[int](env, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := tr.Model.Params()
+		grads := func(useCache bool) (float64, []float64) {
+			tr.tape.Reset()
+			tr.cache.reset()
+			nn.ZeroGrad(ps)
+			rngs := make([]*rand.Rand, cfg.BatchSize)
+			for i := range rngs {
+				rngs[i] = rand.New(rand.NewPCG(uint64(i), 1))
+			}
+			trajs := Sample[int](env, tr.policy, rngs)
+			var logR []float64
+			for i := range trajs {
+				trajs[i].LogReward = env.LogReward(trajs[i].Object())
+				for _, s := range trajs[i].States {
+					logR = append(logR, env.LogReward(s))
+				}
+			}
+			if !useCache {
+				tr.cache.reset()
+			}
+			l, _, err := tr.lb.build(tr.tape, trajs, logR)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if useCache && tr.cache.all == nil {
+				t.Fatalf("%s: the loss did not use the encoder cache", loss)
+			}
+			tr.tape.Backward(l)
+			var g []float64
+			for _, p := range ps {
+				g = append(g, p.G.Data...)
+			}
+			return l.Scalar(), g
+		}
+		l1, g1 := grads(true)
+		l2, g2 := grads(false)
+		if math.Abs(l1-l2) > 1e-12*math.Abs(l2) {
+			t.Errorf("%s: loss %v with cache, %v without", loss, l1, l2)
+		}
+		for i := range g1 {
+			if math.Abs(g1[i]-g2[i]) > 1e-10*(1+math.Abs(g2[i])) {
+				t.Errorf("%s: gradient %d is %v with cache, %v without", loss, i, g1[i], g2[i])
+				break
+			}
+		}
+	}
+}
