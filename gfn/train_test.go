@@ -56,28 +56,42 @@ func TestHypergridObjectives(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		loss  gfn.Loss
-		back  gfn.BackwardKind
-		iters int
-		max   float64
+		loss    gfn.Loss
+		back    gfn.BackwardKind
+		iters   int
+		max     float64
+		explore gfn.Exploration
+		replay  gfn.Replay
 	}{
-		{gfn.TB, gfn.BackwardUniform, 1000, 0.05},
-		{gfn.TB, gfn.BackwardLearned, 1000, 0.05},
-		{gfn.DB, gfn.BackwardUniform, 1000, 0.05},
-		{gfn.DB, gfn.BackwardLearned, 1000, 0.05},
-		{gfn.MDB, gfn.BackwardUniform, 1000, 0.05},
-		{gfn.SubTB, gfn.BackwardUniform, 1000, 0.05},
-		{gfn.FM, gfn.BackwardUniform, 1000, 0.05},
-		{gfn.ZVar, gfn.BackwardUniform, 1000, 0.05},
+		// Off-policy: exploration and replay change the behaviour policy,
+		// not the target, because losses rescore under the current policy.
+		{gfn.TB, gfn.BackwardUniform, 1000, 0.05, gfn.Exploration{Epsilon: 0.3, Temperature: 2}, gfn.Replay{}},
+		{gfn.TB, gfn.BackwardUniform, 1000, 0.05, gfn.Exploration{}, gfn.Replay{Capacity: 1000, Fraction: 0.5, Prioritized: true}},
+		{gfn.TB, gfn.BackwardUniform, 1000, 0.05, gfn.Exploration{}, gfn.Replay{}},
+		{gfn.TB, gfn.BackwardLearned, 1000, 0.05, gfn.Exploration{}, gfn.Replay{}},
+		{gfn.DB, gfn.BackwardUniform, 1000, 0.05, gfn.Exploration{}, gfn.Replay{}},
+		{gfn.DB, gfn.BackwardLearned, 1000, 0.05, gfn.Exploration{}, gfn.Replay{}},
+		{gfn.MDB, gfn.BackwardUniform, 1000, 0.05, gfn.Exploration{}, gfn.Replay{}},
+		{gfn.SubTB, gfn.BackwardUniform, 1000, 0.05, gfn.Exploration{}, gfn.Replay{}},
+		{gfn.FM, gfn.BackwardUniform, 1000, 0.05, gfn.Exploration{}, gfn.Replay{}},
+		{gfn.ZVar, gfn.BackwardUniform, 1000, 0.05, gfn.Exploration{}, gfn.Replay{}},
 	}
 	for _, c := range cases {
-		t.Run(string(c.loss)+"/"+string(c.back), func(t *testing.T) {
+		name := string(c.loss) + "/" + string(c.back)
+		if !c.explore.OnPolicy() {
+			name += "/explore"
+		}
+		if c.replay.Capacity > 0 {
+			name += "/replay"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			cfg := smallConfig(c.loss)
 			cfg.Backward = c.back
+			cfg.Explore, cfg.Replay = c.explore, c.replay
 			tr := train(t, env, cfg, c.iters)
 			l1 := hypergridL1(t, env, tr)
-			t.Logf("%s/%s: exact L1 %.4f after %d iterations", c.loss, c.back, l1, c.iters)
+			t.Logf("%s: exact L1 %.4f after %d iterations", name, l1, c.iters)
 			if l1 > c.max {
 				t.Errorf("exact L1 %.4f, want at most %.2f", l1, c.max)
 			}
