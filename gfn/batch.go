@@ -187,11 +187,7 @@ func (b *batch) addBackward(r int, bcs []Candidate, back int) {
 // unique returns the index among the batch's distinct states of the state
 // whose key (features, then element features) is x, adding it if new.
 func (b *batch) unique(x []float64) int {
-	h := uint64(14695981039346656037)
-	for _, v := range x {
-		h ^= math.Float64bits(v)
-		h *= 1099511628211
-	}
+	h := keyHash(x)
 	for _, u := range b.seen[h] {
 		if slices.Equal(b.keys[b.keyOff[u]:b.keyOff[u+1]], x) {
 			return u

@@ -34,6 +34,7 @@ func (c *encCache) reset() {
 	c.all = nil
 }
 
+// keyHash is the FNV-1a hash of the bits of x.
 func keyHash(x []float64) uint64 {
 	h := uint64(14695981039346656037)
 	for _, v := range x {
