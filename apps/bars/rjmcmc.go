@@ -1,0 +1,178 @@
+package bars
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// RJConfig configures the reversible-jump MCMC sampler of BARS (DiMatteo,
+// Genovese and Kass 2001; BarsP 1.0).
+type RJConfig struct {
+	Burnin  int     `yaml:"burnin" json:"burnin"`
+	Samples int     `yaml:"samples" json:"samples"`
+	Thin    int     `yaml:"thin" json:"thin"`       // keep every Thin-th state (>= 1)
+	Tau     float64 `yaml:"tau" json:"tau"`         // locality of knot proposals (50)
+	C       float64 `yaml:"c" json:"c"`             // birth/death scale (0.4, at most 0.5)
+	Initial int     `yaml:"initial" json:"initial"` // equally spaced starting knots (3)
+}
+
+// DefaultRJConfig is BARS's setting with a 500-iteration burn-in.
+func DefaultRJConfig() RJConfig {
+	return RJConfig{Burnin: 500, Samples: 2000, Thin: 1, Tau: 50, C: 0.4, Initial: 3}
+}
+
+// Validate reports invalid settings.
+func (c RJConfig) Validate() error {
+	if c.Burnin < 0 || c.Samples < 1 || c.Thin < 1 {
+		return fmt.Errorf("rjmcmc: burn-in %d, samples %d and thin %d must be >= 0, >= 1, >= 1", c.Burnin, c.Samples, c.Thin)
+	}
+	if !(c.Tau > 0) || !(c.C > 0 && c.C <= 0.5) {
+		return fmt.Errorf("rjmcmc: tau %v must be positive and c %v in (0, 0.5]", c.Tau, c.C)
+	}
+	if c.Initial < 1 {
+		return fmt.Errorf("rjmcmc: %d initial knots; need at least 1", c.Initial)
+	}
+	return nil
+}
+
+// Chain is the output of RJMCMC: the kept knot sets (sorted, on the unit
+// interval) with their log posteriors and fits, and acceptance rates.
+type Chain struct {
+	Knots   [][]float64
+	LogPost []float64
+	Fits    []*Fit
+	// Accepted and Proposed count birth, death and relocation moves.
+	Accepted, Proposed [3]int
+}
+
+// moveProbs returns BARS's birth and death probabilities at k:
+// b_k = c min(1, pi(k+1)/pi(k)), d_k = c min(1, pi(k-1)/pi(k)).
+func (m *Model) moveProbs(k int, c float64) (birth, death float64) {
+	lp := m.kLogPrior(k)
+	if r := m.kLogPrior(k+1) - lp; !math.IsInf(r, -1) {
+		birth = c * math.Min(1, math.Exp(r))
+	}
+	if r := m.kLogPrior(k-1) - lp; !math.IsInf(r, -1) {
+		death = c * math.Min(1, math.Exp(r))
+	}
+	return birth, death
+}
+
+// kLogPrior is log pi(k) on the support the minimum gap allows.
+func (m *Model) kLogPrior(k int) float64 {
+	if k > m.MaxKnots() {
+		return math.Inf(-1)
+	}
+	return m.Prior.LogProb(k)
+}
+
+// logBirthDensity is log of (1/k) sum_r Beta(t; tau r, tau (1-r)), BARS's
+// locality proposal for a new knot t from knots.
+func logBirthDensity(knots []float64, t, tau float64) float64 {
+	var s float64
+	for _, r := range knots {
+		s += math.Exp(distuv.Beta{Alpha: tau * r, Beta: tau * (1 - r)}.LogProb(t))
+	}
+	return math.Log(s / float64(len(knots)))
+}
+
+// RJMCMC samples the model's posterior with BARS's birth, death and
+// relocation moves (locality proposal Beta(tau s, tau (1-s)) around a
+// uniformly chosen knot s). It targets exactly Model.LogPosterior, the
+// same density the GFlowNet is trained on. progress, if non-nil, is called
+// every 1000 iterations with the iteration count.
+func RJMCMC(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand, progress func(done, total int)) (*Chain, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	k0 := min(max(cfg.Initial, m.Prior.Min), m.MaxKnots())
+	cur := make([]float64, k0)
+	for i := range cur {
+		cur[i] = float64(i+1) / float64(k0+1)
+	}
+	curLP, curFit := m.logTarget(cur)
+	if math.IsInf(curLP, -1) {
+		return nil, fmt.Errorf("%s: the fit with %d equally spaced knots failed", m.Data.Name, k0)
+	}
+	ch := &Chain{}
+	total := cfg.Burnin + cfg.Samples*cfg.Thin
+	beta := func(a, b float64) float64 { return distuv.Beta{Alpha: a, Beta: b, Src: rng}.Rand() }
+	for it := 1; it <= total; it++ {
+		if it%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if progress != nil {
+				progress(it, total)
+			}
+		}
+		k := len(cur)
+		pb, pd := m.moveProbs(k, cfg.C)
+		u := rng.Float64()
+		var prop []float64
+		var logQ float64 // log q(reverse) - log q(forward)
+		move := 2
+		switch {
+		case u < pb:
+			move = 0
+			s := cur[rng.IntN(k)]
+			t := beta(cfg.Tau*s, cfg.Tau*(1-s))
+			if !(t > 0 && t < 1) {
+				break // outside the support: rejected
+			}
+			prop = insertSorted(cur, t)
+			pdRev := 0.0
+			if _, d := m.moveProbs(k+1, cfg.C); d > 0 {
+				pdRev = d
+			}
+			logQ = math.Log(pdRev/float64(k+1)) - math.Log(pb) - logBirthDensity(cur, t, cfg.Tau)
+		case u < pb+pd:
+			move = 1
+			j := rng.IntN(k)
+			t := cur[j]
+			prop = slices.Delete(slices.Clone(cur), j, j+1)
+			pbRev, _ := m.moveProbs(k-1, cfg.C)
+			logQ = math.Log(pbRev) + logBirthDensity(prop, t, cfg.Tau) - math.Log(pd/float64(k))
+		default:
+			j := rng.IntN(k)
+			s := cur[j]
+			t := beta(cfg.Tau*s, cfg.Tau*(1-s))
+			if !(t > 0 && t < 1) {
+				break
+			}
+			prop = slices.Delete(slices.Clone(cur), j, j+1)
+			prop = insertSorted(prop, t)
+			logQ = distuv.Beta{Alpha: cfg.Tau * t, Beta: cfg.Tau * (1 - t)}.LogProb(s) -
+				distuv.Beta{Alpha: cfg.Tau * s, Beta: cfg.Tau * (1 - s)}.LogProb(t)
+		}
+		ch.Proposed[move]++
+		if prop != nil {
+			if lp, f := m.logTarget(prop); !math.IsInf(lp, -1) {
+				if a := lp - curLP + logQ; a >= 0 || math.Log(rng.Float64()) < a {
+					cur, curFit, curLP = prop, f, lp
+					ch.Accepted[move]++
+				}
+			}
+		}
+		if it > cfg.Burnin && (it-cfg.Burnin)%cfg.Thin == 0 {
+			ch.Knots = append(ch.Knots, cur)
+			ch.LogPost = append(ch.LogPost, curLP)
+			ch.Fits = append(ch.Fits, curFit)
+		}
+	}
+	return ch, nil
+}
+
+// insertSorted returns a new sorted slice with t added to sorted xs.
+func insertSorted(xs []float64, t float64) []float64 {
+	i, _ := slices.BinarySearch(xs, t)
+	out := make([]float64, 0, len(xs)+1)
+	out = append(out, xs[:i]...)
+	out = append(out, t)
+	return append(out, xs[i:]...)
+}

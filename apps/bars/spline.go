@@ -1,0 +1,209 @@
+package bars
+
+import (
+	"fmt"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Basis is the natural cubic spline basis on [0, 1] with given interior
+// knots, built exactly as R's splines::ns(x, knots, Boundary.knots = c(0, 1),
+// intercept = FALSE): cubic B-splines on the knot vector with 4-fold
+// boundary knots, the first dropped, then projected by the QR decomposition
+// of their second derivatives at 0 and 1 onto the splines with zero second
+// derivative at both ends. It has len(knots)+1 columns; BARS adds an
+// intercept column for k+2 in all.
+type Basis struct {
+	Knots []float64  // interior knots, strictly increasing in (0, 1)
+	t     []float64  // full knot vector: 0,0,0,0, knots..., 1,1,1,1
+	d2    *mat.Dense // second derivatives of the B-splines at 0 and 1
+	q     *mat.Dense // R's ns(): built on first use
+	qAll  *mat.Dense // BARS: null space of the constraints on all k+4 B-splines
+}
+
+// NewBasis builds the basis. Knots must be strictly increasing in (0, 1).
+func NewBasis(knots []float64) (*Basis, error) {
+	for i, x := range knots {
+		if !(x > 0 && x < 1) {
+			return nil, fmt.Errorf("bars: knot %d (%v) is outside (0, 1)", i, x)
+		}
+		if i > 0 && !(x > knots[i-1]) {
+			return nil, fmt.Errorf("bars: knots %d and %d are not strictly increasing (%v, %v)", i-1, i, knots[i-1], x)
+		}
+	}
+	k := len(knots)
+	b := &Basis{Knots: append([]float64(nil), knots...)}
+	b.t = make([]float64, 0, k+8)
+	b.t = append(b.t, 0, 0, 0, 0)
+	b.t = append(b.t, knots...)
+	b.t = append(b.t, 1, 1, 1, 1)
+	// Second derivatives of the k+4 B-splines at 0 and 1.
+	nb := k + 4
+	b.d2 = mat.NewDense(nb, 2, nil)
+	for c, x := range []float64{0, 1} {
+		for i := 0; i < nb; i++ {
+			b.d2.Set(i, c, b.deriv2(i, x))
+		}
+	}
+	// BarsP keeps all k+4 B-splines.
+	b.qAll = nullSpace(b.d2)
+	return b, nil
+}
+
+// nullSpace returns the columns of Q after the first two in the QR
+// decomposition of c (r x 2): an orthonormal basis of the vectors
+// orthogonal to c's columns, as R's ns() and BarsP compute it.
+func nullSpace(c *mat.Dense) *mat.Dense {
+	r, _ := c.Dims()
+	var qr mat.QR
+	qr.Factorize(c)
+	q := mat.NewDense(r, r, nil)
+	qr.QTo(q)
+	return mat.DenseCopyOf(q.Slice(0, r, 2, r))
+}
+
+// nsQ returns R's ns() projection: the null space of the constraints on
+// the B-splines without the first.
+func (b *Basis) nsQ() *mat.Dense {
+	if b.q == nil {
+		nb, _ := b.d2.Dims()
+		b.q = nullSpace(mat.DenseCopyOf(b.d2.Slice(1, nb, 0, 2)))
+	}
+	return b.q
+}
+
+// Cols is the number of basis columns, len(Knots)+1.
+func (b *Basis) Cols() int { return len(b.Knots) + 1 }
+
+// span returns the index j of the knot interval [t_j, t_j+1) holding x,
+// with x = 1 in the last non-empty interval.
+func (b *Basis) span(x float64) int {
+	t := b.t
+	last := len(t) - 5 // last interval start for a cubic
+	if x >= t[last+1] {
+		return last
+	}
+	// Largest j in [3, last] with t[j] <= x.
+	j := sort.Search(last-2, func(i int) bool { return t[3+i+1] > x })
+	return 3 + j
+}
+
+// bsplines writes the four non-zero cubic B-splines at x into n and
+// returns the index of the first (NURBS Book algorithm A2.2).
+func (b *Basis) bsplines(x float64, n *[4]float64) int {
+	j := b.span(x)
+	t := b.t
+	var left, right [4]float64
+	n[0] = 1
+	for d := 1; d <= 3; d++ {
+		left[d] = x - t[j+1-d]
+		right[d] = t[j+d] - x
+		saved := 0.0
+		for r := 0; r < d; r++ {
+			tmp := n[r] / (right[r+1] + left[d-r])
+			n[r] = saved + right[r+1]*tmp
+			saved = left[d-r] * tmp
+		}
+		n[d] = saved
+	}
+	return j - 3
+}
+
+// bspline evaluates B-spline i of order ord at x by the Cox-de Boor
+// recursion, left-continuous at x = 1.
+func (b *Basis) bspline(i, ord int, x float64) float64 {
+	t := b.t
+	if ord == 1 {
+		j := b.span(x)
+		if i == j {
+			return 1
+		}
+		return 0
+	}
+	var v float64
+	if d := t[i+ord-1] - t[i]; d > 0 {
+		v += (x - t[i]) / d * b.bspline(i, ord-1, x)
+	}
+	if d := t[i+ord] - t[i+1]; d > 0 {
+		v += (t[i+ord] - x) / d * b.bspline(i+1, ord-1, x)
+	}
+	return v
+}
+
+// deriv2 is the second derivative of cubic B-spline i at x.
+func (b *Basis) deriv2(i int, x float64) float64 {
+	t := b.t
+	d1 := func(i int) float64 { // first derivative of the order-3 B-spline i
+		var v float64
+		if d := t[i+2] - t[i]; d > 0 {
+			v += b.bspline(i, 2, x) / d
+		}
+		if d := t[i+3] - t[i+1]; d > 0 {
+			v -= b.bspline(i+1, 2, x) / d
+		}
+		return 2 * v
+	}
+	var v float64
+	if d := t[i+3] - t[i]; d > 0 {
+		v += d1(i) / d
+	}
+	if d := t[i+4] - t[i+1]; d > 0 {
+		v -= d1(i+1) / d
+	}
+	return 3 * v
+}
+
+// Eval writes the Cols() basis values at x in [0, 1] into dst.
+func (b *Basis) Eval(x float64, dst []float64) {
+	var n [4]float64
+	first := b.bsplines(x, &n)
+	clear(dst[:b.Cols()])
+	for r, v := range n {
+		i := first + r - 1 // dropped first B-spline
+		if i < 0 || v == 0 {
+			continue
+		}
+		for c, q := range b.nsQ().RawRowView(i) {
+			dst[c] += v * q
+		}
+	}
+}
+
+// BARSDesign returns the design matrix of BarsP 1.0 at xs: the k+2
+// natural-spline combinations of all k+4 cubic B-splines (null space of
+// the second-derivative constraints at 0 and 1, by QR), with the first
+// column replaced by an intercept. It spans the same space as Design, so
+// fits agree; BARS's numerical-singularity rule is defined on this basis.
+func (b *Basis) BARSDesign(xs []float64) *mat.Dense {
+	p := b.Cols() + 1
+	x := mat.NewDense(len(xs), p, nil)
+	var n [4]float64
+	for r, v := range xs {
+		row := x.RawRowView(r)
+		first := b.bsplines(v, &n)
+		for j, bv := range n {
+			if bv == 0 {
+				continue
+			}
+			for c, q := range b.qAll.RawRowView(first + j) {
+				row[c] += bv * q
+			}
+		}
+		row[0] = 1
+	}
+	return x
+}
+
+// Design returns the n x (k+2) design matrix at xs: an intercept column,
+// then R's ns basis.
+func (b *Basis) Design(xs []float64) *mat.Dense {
+	p := b.Cols() + 1
+	x := mat.NewDense(len(xs), p, nil)
+	for r, v := range xs {
+		row := x.RawRowView(r)
+		row[0] = 1
+		b.Eval(v, row[1:])
+	}
+	return x
+}
