@@ -19,7 +19,7 @@ modes near the corners, so the exact target R/Z is known and a trained
 sampler's terminal distribution can be compared with it exactly.`,
 		Example: `  neurogfn hypergrid train --ndim 2 --height 8 --loss tb --batch-size 128 --iterations 250 --seed 1`,
 	}
-	c.AddCommand(newHypergridTrainCmd())
+	c.AddCommand(newHypergridTrainCmd(), newHypergridSampleCmd())
 	return c
 }
 

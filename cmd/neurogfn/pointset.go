@@ -22,7 +22,7 @@ known, and given k the points are iid f: a continuous, set-valued target with
 a known answer, shaped like the BARS knot problem.`,
 		Example: `  neurogfn pointset train --lambda 3 --max-points 8 --alpha 2 --beta 5 --iterations 2000 --seed 1`,
 	}
-	c.AddCommand(newPointsetTrainCmd())
+	c.AddCommand(newPointsetTrainCmd(), newPointsetSampleCmd())
 	return c
 }
 

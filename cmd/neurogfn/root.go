@@ -42,7 +42,7 @@ Progress goes to stderr; results (and --json summaries) go to stdout.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newHypergridCmd(), newPointsetCmd())
+	root.AddCommand(newVersionCmd(), newHypergridCmd(), newPointsetCmd(), newMorphologyCmd())
 	return root
 }
 

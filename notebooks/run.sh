@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Executes the notebooks headless on fresh data: builds neurogfn, writes small
+# HyperGrid and point-set runs into a scratch folder, then runs every notebook
+# top to bottom with jupyter nbconvert (outputs go to the scratch folder; the
+# notebooks in the repository stay cleared). Needs Go, Python 3 with pandas,
+# pyarrow, matplotlib and nbconvert (jupyter). Usage: notebooks/run.sh [WORKDIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-$(mktemp -d)}
+mkdir -p "$work/hypergrid" "$work/pointset" "$work/executed"
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+go build -o "$work/neurogfn" ./cmd/neurogfn
+"$work/neurogfn" hypergrid sample --ndim 2 --height 8 --iterations 300 --samples 20000 --seed 1 --out "$work/hypergrid" >/dev/null
+"$work/neurogfn" pointset sample --lambda 3 --max-points 8 --alpha 2 --beta 5 --iterations 1000 --samples 20000 --seed 1 --out "$work/pointset" >/dev/null
+export NEUROGFN_HYPERGRID="$work/hypergrid" NEUROGFN_POINTSET="$work/pointset"
+python=${PYTHON:-python3}
+for nb in notebooks/*.ipynb; do
+	echo "running $nb"
+	"$python" -m nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 \
+		--output-dir "$work/executed" "$nb"
+done
+echo "executed notebooks in $work/executed"
