@@ -38,6 +38,17 @@ type hypergridSummary struct {
 	MsPerIteration float64 `json:"ms_per_iteration"`
 }
 
+// hypergridDefaults is the training configuration of the hypergrid
+// commands. torchgfn trains HyperGrid at a learning rate of 1e-3; at that
+// rate TB (ours, and a plain PyTorch TB, bench/torch_hypergrid_tb.py)
+// reaches an exact L1 of about 0.37 on 4-D height 8 after 250 iterations of
+// 128 trajectories. At 3e-3 it reaches 0.22-0.23 there, and 0.001 on 2-D.
+func hypergridDefaults() gfn.Config {
+	def := gfn.DefaultConfig()
+	def.LR = 3e-3
+	return def
+}
+
 func newHypergridTrainCmd() *cobra.Command {
 	var (
 		f              trainFlags
@@ -45,7 +56,7 @@ func newHypergridTrainCmd() *cobra.Command {
 		r0, r1, r2     float64
 		exactMaxStates int
 	)
-	def := gfn.DefaultConfig()
+	def := hypergridDefaults()
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a GFlowNet on HyperGrid and report the exact L1 distance to the target",

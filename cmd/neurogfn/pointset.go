@@ -49,16 +49,22 @@ type pointsetSummary struct {
 	MsPerIteration float64   `json:"ms_per_iteration"`
 }
 
+// pointsetDefaults is the training configuration of the pointset commands:
+// a smaller network and batch than HyperGrid's suffice.
+func pointsetDefaults() gfn.Config {
+	def := gfn.DefaultConfig()
+	def.Model.Hidden = 64
+	def.BatchSize = 64
+	return def
+}
+
 func newPointsetTrainCmd() *cobra.Command {
 	var (
 		f                   trainFlags
 		lambda, alpha, beta float64
 		maxPoints, samples  int
 	)
-	def := gfn.DefaultConfig()
-	def.Model.Hidden = 64
-	def.BatchSize = 64
-	def.LR = 1e-3
+	def := pointsetDefaults()
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a GFlowNet on point sets and compare its samples with the analytic target",

@@ -151,7 +151,7 @@ func newHypergridSampleCmd() *cobra.Command {
 	fs.Float64Var(&r0, "r0", 0.1, "base reward R0")
 	fs.Float64Var(&r1, "r1", 0.5, "band reward R1")
 	fs.Float64Var(&r2, "r2", 2.0, "mode reward R2")
-	f.register(fs, gfn.DefaultConfig())
+	f.register(fs, hypergridDefaults())
 	sf.register(fs)
 	return cmd
 }
@@ -163,10 +163,7 @@ func newPointsetSampleCmd() *cobra.Command {
 		lambda, alpha, beta float64
 		maxPoints           int
 	)
-	def := gfn.DefaultConfig()
-	def.Model.Hidden = 64
-	def.BatchSize = 64
-	def.LR = 1e-3
+	def := pointsetDefaults()
 	cmd := &cobra.Command{
 		Use:   "sample",
 		Short: "Train on point sets, then write posterior draws and sample stats to Parquet",
