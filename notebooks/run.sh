@@ -12,6 +12,9 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 go build -o "$work/neurogfn" ./cmd/neurogfn
 "$work/neurogfn" hypergrid sample --ndim 2 --height 8 --iterations 300 --samples 20000 --seed 1 --out "$work/hypergrid" >/dev/null
 "$work/neurogfn" pointset sample --lambda 3 --max-points 8 --alpha 2 --beta 5 --iterations 1000 --samples 20000 --seed 1 --out "$work/pointset" >/dev/null
+mkdir -p "$work/morphology"
+"$work/neurogfn" morphology stats data/swc/*.swc --out "$work/morphology" >/dev/null
+export NEUROGFN_MORPHOLOGY="$work/morphology"
 export NEUROGFN_HYPERGRID="$work/hypergrid" NEUROGFN_POINTSET="$work/pointset"
 python=${PYTHON:-python3}
 for nb in notebooks/*.ipynb; do

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neurogfn/neurogfn/apps/morphology"
 	"github.com/neurogfn/neurogfn/parquetout"
 	"github.com/parquet-go/parquet-go"
 )
@@ -23,6 +24,10 @@ const schemaDoc = "../docs/schema.md"
 var documentedTables = map[string]*parquet.Schema{
 	parquetout.TablePosterior:   parquet.SchemaOf(new(parquetout.PosteriorRow)),
 	parquetout.TableSampleStats: parquet.SchemaOf(new(parquetout.SampleStatsRow)),
+
+	// neurogfn morphology stats --out
+	morphology.TableMorphometrics: parquet.SchemaOf(new(morphology.MorphometricRow)),
+	morphology.TableSections:      parquet.SchemaOf(new(morphology.SectionRow)),
 }
 
 // describe is the schema block of a table in docs/schema.md: the Parquet

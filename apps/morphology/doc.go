@@ -39,5 +39,13 @@
 // MorphoPy's convention (soma collapsed to one node whose links count), which
 // reproduce MorphoPy's published figures.
 //
+// # Tables
+//
+// MorphometricRows and SectionRows give the rows of the tidy tables
+// "morphometrics" (one row per neuron, neurite type and metric) and
+// "sections" (one row per section), as Parquet-tagged structs; the package
+// writes no files: `neurogfn morphology stats --out` writes them through
+// package parquetout, and docs/schema.md documents the columns.
+//
 // The drawings (projections, Sholl plots) are in the subpackage morphplot.
 package morphology

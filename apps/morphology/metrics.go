@@ -31,6 +31,9 @@ type Morphometrics struct {
 	SectionLengths     []float64 // per section
 	SectionOrders      []int     // branch order per section
 	SectionPathLengths []float64 // path length at each section's end
+	// SectionRadialDistances is the distance from the soma centre to each
+	// section's end (NeuroM's section_radial_distances).
+	SectionRadialDistances []float64
 	// SectionTortuosity is section length / distance between its ends
 	// (>= 1; +Inf for a closed loop section).
 	SectionTortuosity []float64
@@ -107,6 +110,7 @@ func Measure(n *Neuron, types ...Type) Morphometrics {
 			m.SectionLengths = append(m.SectionLengths, l)
 			m.SectionOrders = append(m.SectionOrders, sec.Order)
 			m.SectionPathLengths = append(m.SectionPathLengths, pathEnd[si])
+			m.SectionRadialDistances = append(m.SectionRadialDistances, dist(n.Samples[sec.Points[len(sec.Points)-1]].Pos, center))
 			m.SectionTortuosity = append(m.SectionTortuosity, l/dist(n.Samples[sec.Points[0]].Pos, n.Samples[sec.Points[len(sec.Points)-1]].Pos))
 			switch c := len(sec.Children); {
 			case c == 0:

@@ -105,7 +105,10 @@ func computeStats(path string, n *morphology.Neuron, withMorphoPy bool) morpholo
 }
 
 func newMorphologyStatsCmd() *cobra.Command {
-	var asJSON, withMorphoPy bool
+	var (
+		asJSON, withMorphoPy bool
+		outDir               string
+	)
 	cmd := &cobra.Command{
 		Use:   "stats FILE.swc...",
 		Short: "Morphometrics of SWC files (NeuroM conventions)",
@@ -123,12 +126,37 @@ neurites' bounding box). --morphopy adds a "morphopy" object with MorphoPy's
 convention (soma collapsed to one node at the mean of its samples, soma links
 counted, the soma a branch point).
 
-Every file is read before anything is printed: a file that cannot be loaded
-stops the command with FILE:LINE: reason.`,
+With --out DIR, also write two Parquet tables (docs/schema.md), with the
+neuron named by the file's base name:
+
+  DIR/morphometrics.parquet  neuron, neurite_type, metric, value, unit:
+                             one row per neuron, selection (all neurites or
+                             one type) and metric
+  DIR/sections.parquet       one row per section: neuron, section,
+                             parent_section, neurite, neurite_type,
+                             branch_order, strahler_order, children, points,
+                             length_um, path_length_um, radial_distance_um,
+                             tortuosity
+
+Both files appear atomically and together (each is written to a hidden
+temporary file, and both are renamed only when both are complete); with
+SOURCE_DATE_EPOCH set, the same command writes byte-identical files. Exit
+status 73: DIR is missing or not writable; 74: a write failed.
+
+Every file is read before anything is printed or written: a file that cannot
+be loaded stops the command with FILE:LINE: reason.`,
 		Example: `  neurogfn morphology stats data/swc/C010398B-P2.CNG.swc
-  neurogfn morphology stats data/swc/*.swc --json | jq .total_length_um`,
+  neurogfn morphology stats data/swc/*.swc --json | jq .total_length_um
+  neurogfn morphology stats data/swc/*.swc --out results/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var tables *morphologyTables
+			if cmd.Flags().Changed("out") {
+				var err error
+				if tables, err = newMorphologyTables(cmd, outDir, args); err != nil {
+					return err
+				}
+			}
 			var all []morphologyStats
 			for _, path := range args {
 				n, err := readSWCFile(cmd, path)
@@ -136,6 +164,10 @@ stops the command with FILE:LINE: reason.`,
 					return err
 				}
 				all = append(all, computeStats(path, n, withMorphoPy))
+				tables.add(path, n)
+			}
+			if err := tables.write(cmd); err != nil {
+				return err
 			}
 			out := cmd.OutOrStdout()
 			for _, s := range all {
@@ -154,6 +186,7 @@ stops the command with FILE:LINE: reason.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per file on stdout")
 	cmd.Flags().BoolVar(&withMorphoPy, "morphopy", false, "add the numbers under MorphoPy's convention")
+	cmd.Flags().StringVar(&outDir, "out", "", "also write DIR/morphometrics.parquet and DIR/sections.parquet (DIR must exist)")
 	return cmd
 }
 
