@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Executes the notebooks headless on fresh data: builds neurogfn, writes small
-# HyperGrid and point-set runs into a scratch folder, then runs every notebook
+# HyperGrid and point-set runs and two BARS fits of the bundled example (RJMCMC
+# and GFlowNet) into a scratch folder, then runs every notebook
 # top to bottom with jupyter nbconvert (outputs go to the scratch folder; the
 # notebooks in the repository stay cleared). Needs Go, Python 3 with pandas,
 # pyarrow, matplotlib and nbconvert (jupyter). Usage: notebooks/run.sh [WORKDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$(mktemp -d)}
-mkdir -p "$work/hypergrid" "$work/pointset" "$work/executed"
+mkdir -p "$work/hypergrid" "$work/pointset" "$work/bars-rjmcmc" "$work/bars-gfn" "$work/executed"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 go build -o "$work/neurogfn" ./cmd/neurogfn
 "$work/neurogfn" hypergrid sample --ndim 2 --height 8 --iterations 300 --samples 20000 --seed 1 --out "$work/hypergrid" >/dev/null
@@ -15,7 +16,10 @@ go build -o "$work/neurogfn" ./cmd/neurogfn
 mkdir -p "$work/morphology"
 "$work/neurogfn" morphology stats data/swc/*.swc --out "$work/morphology" >/dev/null
 export NEUROGFN_MORPHOLOGY="$work/morphology"
+"$work/neurogfn" bars fit --sampler rjmcmc --seed 1 --out "$work/bars-rjmcmc" >/dev/null
+"$work/neurogfn" bars fit --sampler gfn --seed 1 --out "$work/bars-gfn" >/dev/null
 export NEUROGFN_HYPERGRID="$work/hypergrid" NEUROGFN_POINTSET="$work/pointset"
+export NEUROGFN_BARS="$work/bars-rjmcmc" NEUROGFN_BARS_OTHER="$work/bars-gfn"
 python=${PYTHON:-python3}
 for nb in notebooks/*.ipynb; do
 	echo "running $nb"

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neurogfn/neurogfn/apps/bars"
 	"github.com/neurogfn/neurogfn/apps/morphology"
 	"github.com/neurogfn/neurogfn/parquetout"
 	"github.com/parquet-go/parquet-go"
@@ -24,6 +25,10 @@ const schemaDoc = "../docs/schema.md"
 var documentedTables = map[string]*parquet.Schema{
 	parquetout.TablePosterior:   parquet.SchemaOf(new(parquetout.PosteriorRow)),
 	parquetout.TableSampleStats: parquet.SchemaOf(new(parquetout.SampleStatsRow)),
+	bars.TableDraws:             parquet.SchemaOf(new(bars.DrawRow)),
+	bars.TableCurves:            parquet.SchemaOf(new(bars.CurveRow)),
+	bars.TableGrid:              parquet.SchemaOf(new(bars.GridRow)),
+	bars.TablePSTH:              parquet.SchemaOf(new(bars.BinRow)),
 
 	// neurogfn morphology stats --out
 	morphology.TableMorphometrics: parquet.SchemaOf(new(morphology.MorphometricRow)),

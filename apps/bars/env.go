@@ -17,15 +17,30 @@ import (
 // knot (uniform backward policy: 1/k).
 //
 // The reward is the model's posterior density on sorted k-tuples, exp of
-// Model.LogPosterior, divided by exp(Offset) so that log Z is of order one;
-// knot sets whose fit fails get log R = FailLogR (a floor far below the
-// posterior mass, see NewEnv).
+// Model.LogPosterior, divided by exp(Offset) so that log Z is of order one.
+// Knot sets that BARS's singularity rule excludes (zero posterior) get
+// their relaxed posterior (the same fit without the rule) times
+// exp(-Penalty): the reward landscape stays smooth, so training is pushed
+// out of the excluded region rather than stranded in it, and the excluded
+// sets carry at most e^-Penalty of their unrestricted mass, far below any
+// Monte Carlo error.
 type Env struct {
 	Model *Model
+	// Ordered builds knot sets left to right: each new knot lies to the
+	// right of all others, so every set has exactly one trajectory, the
+	// state graph is a tree and the backward policy is 1 (the only knot
+	// that can be removed is the last). The forward policy is then an
+	// autoregressive density over sorted knots, which is far easier to
+	// learn than the marginals over all k! insertion orders that the
+	// unordered construction (a gap, then a position) needs. Both
+	// constructions target the same posterior.
+	Ordered bool
 	// Offset is subtracted from every log posterior.
 	Offset float64
-	// FailLogR is the log-reward (after Offset) of knot sets whose Poisson
-	// fit fails.
+	// Penalty is subtracted from the log-reward of excluded knot sets.
+	Penalty float64
+	// FailLogR is the log-reward (after Offset) of knot sets whose fit
+	// fails even without the singularity rule.
 	FailLogR float64
 
 	maxK     int
@@ -43,9 +58,7 @@ const candDim = 6 + 2*fourier
 const elemDim = 1 + 2*fourier
 
 // NewEnv wraps m. The offset is the log posterior of the best of a few
-// equally spaced knot sets, and failed fits get a log-reward 300 below it
-// (e^-300 relative mass: the floor changes the target by less than any
-// Monte Carlo error while keeping the losses finite).
+// equally spaced knot sets; the penalty is 40.
 func NewEnv(m *Model) (*Env, error) {
 	e := &Env{Model: m, maxK: m.MaxKnots()}
 	best := math.Inf(-1)
@@ -60,7 +73,8 @@ func NewEnv(m *Model) (*Env, error) {
 		return nil, fmt.Errorf("%s: no equally spaced knot set gives a valid fit", m.Data.Name)
 	}
 	e.Offset = best
-	e.FailLogR = -300
+	e.Penalty = 40
+	e.FailLogR = -1e4
 	e.stopFeat = make([]float64, candDim)
 	e.stopFeat[0] = 1
 	return e, nil
@@ -124,6 +138,22 @@ func (e *Env) Forward(s []float64, dst []gfn.Candidate) []gfn.Candidate {
 		return dst
 	}
 	d := e.Model.MinGap
+	if e.Ordered {
+		left := 0.0
+		if k > 0 {
+			left = s[k-1]
+		}
+		if lo, hi := left+d, 1-d; hi > lo {
+			f := make([]float64, 0, candDim)
+			f = append(f, 0, 1, left, 1, (1-left)*float64(k+1), math.Log(1-left))
+			f = appendFourier(f, left)
+			dst = append(dst, gfn.Candidate{Features: f, Cont: gfn.Interval, Dim: 1, Lo: lo, Hi: hi})
+		}
+		if len(dst) == 0 {
+			dst = append(dst, gfn.Candidate{Stop: true, Features: e.stopFeat})
+		}
+		return dst
+	}
 	gaps(s, func(i int, left, right float64) {
 		lo, hi := left+d, right-d
 		if !(hi > lo) {
@@ -142,7 +172,8 @@ func (e *Env) Forward(s []float64, dst []gfn.Candidate) []gfn.Candidate {
 	return dst
 }
 
-// Step implements gfn.Env: insert the knot a.Value[0].
+// Step implements gfn.Env: insert the knot a.Value[0]. The backward index
+// is its rank (0 when Ordered: the last knot is the only one removable).
 func (e *Env) Step(s []float64, a gfn.Action) ([]float64, int) {
 	x := a.Value[0]
 	i, found := slices.BinarySearch(s, x)
@@ -153,12 +184,22 @@ func (e *Env) Step(s []float64, a gfn.Action) ([]float64, int) {
 	next = append(next, s[:i]...)
 	next = append(next, x)
 	next = append(next, s[i:]...)
+	if e.Ordered {
+		if i != len(s) {
+			panic(fmt.Sprintf("bars: knot %v is not to the right of %v", x, s))
+		}
+		return next, 0
+	}
 	return next, i
 }
 
-// Backward implements gfn.Env: remove any one knot.
+// Backward implements gfn.Env: remove any one knot (only the last when
+// Ordered).
 func (e *Env) Backward(s []float64, dst []gfn.Candidate) []gfn.Candidate {
 	dst = dst[:0]
+	if e.Ordered && len(s) > 0 {
+		s = s[len(s)-1:]
+	}
 	for _, x := range s {
 		f := make([]float64, 0, elemDim)
 		f = append(f, x)
@@ -171,6 +212,9 @@ func (e *Env) Backward(s []float64, dst []gfn.Candidate) []gfn.Candidate {
 // Undo implements gfn.Env: remove knot i; the forward action is the gap of
 // the parent that held it, with the knot as its value.
 func (e *Env) Undo(s []float64, i int) ([]float64, gfn.Action) {
+	if e.Ordered {
+		i = len(s) - 1
+	}
 	x := s[i]
 	parent := slices.Delete(slices.Clone(s), i, i+1)
 	idx := -1
@@ -188,9 +232,12 @@ func (e *Env) Undo(s []float64, i int) ([]float64, gfn.Action) {
 
 // LogReward implements gfn.Env.
 func (e *Env) LogReward(s []float64) float64 {
-	lp := e.Model.LogPosterior(s)
-	if math.IsInf(lp, -1) {
+	lp, excluded := e.Model.RelaxedLogPosterior(s)
+	switch {
+	case math.IsInf(lp, -1):
 		return e.FailLogR
+	case excluded:
+		return lp - e.Offset - e.Penalty
 	}
 	return lp - e.Offset
 }

@@ -13,4 +13,6 @@ func TestEnvConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	gfntest.Env[[]float64](t, e, gfntest.Options{Trajectories: 50})
+	e.Ordered = true
+	gfntest.Env[[]float64](t, e, gfntest.Options{Trajectories: 50})
 }

@@ -121,8 +121,11 @@ func (m *Model) MaxKnots() int {
 	return k
 }
 
-// Fit fits the Poisson spline regression with the given sorted knots.
-func (m *Model) Fit(knots []float64) (*Fit, error) {
+// Fit fits the Poisson spline regression with the given sorted knots,
+// failing where BARS would (see BARSRCond).
+func (m *Model) Fit(knots []float64) (*Fit, error) { return m.fit(knots, BARSRCond) }
+
+func (m *Model) fit(knots []float64, minRCond float64) (*Fit, error) {
 	m.init()
 	b, err := NewBasis(knots)
 	if err != nil {
@@ -135,7 +138,7 @@ func (m *Model) Fit(knots []float64) (*Fit, error) {
 	if it == 0 {
 		it = 100
 	}
-	return FitPoisson(b.BARSDesign(m.xs), m.Data.Count, tol, it, BARSRCond)
+	return FitPoisson(b.BARSDesign(m.xs), m.Data.Count, tol, it, minRCond)
 }
 
 // LogMarginal is the BIC approximation l - (k+2)/2 log n of the marginal
@@ -170,6 +173,27 @@ func (m *Model) LogLocationPrior(k int) float64 {
 func (m *Model) LogPosterior(knots []float64) float64 {
 	lp, _ := m.logTarget(knots)
 	return lp
+}
+
+// RelaxedLogPosterior is LogPosterior computed without BARS's singularity
+// rule; excluded reports whether the rule (or a failed fit) excludes the
+// knot set from the posterior. It is -Inf only outside the prior's support
+// or when the fit itself fails.
+func (m *Model) RelaxedLogPosterior(knots []float64) (lp float64, excluded bool) {
+	lp, _ = m.logTarget(knots)
+	if !math.IsInf(lp, -1) {
+		return lp, false
+	}
+	k := len(knots)
+	prior := m.kLogPrior(k)
+	if math.IsInf(prior, -1) || !m.Feasible(knots) || m.logLik != nil {
+		return math.Inf(-1), true
+	}
+	f, err := m.fit(knots, 0)
+	if err != nil {
+		return math.Inf(-1), true
+	}
+	return m.LogMarginal(f, k) + prior + m.LogLocationPrior(k), true
 }
 
 // logTarget is LogPosterior with the fit it used (nil when -Inf).

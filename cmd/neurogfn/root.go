@@ -42,7 +42,7 @@ Progress goes to stderr; results (and --json summaries) go to stdout.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newHypergridCmd(), newPointsetCmd(), newConnectomeCmd(), newMorphologyCmd())
+	root.AddCommand(newVersionCmd(), newHypergridCmd(), newPointsetCmd(), newConnectomeCmd(), newMorphologyCmd(), newBarsCmd())
 	return root
 }
 

@@ -1,0 +1,119 @@
+package bars
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/neurogfn/neurogfn/gfn"
+)
+
+// Samplers of the knot posterior.
+const (
+	SamplerGFN    = "gfn"
+	SamplerRJMCMC = "rjmcmc"
+)
+
+// FitConfig is everything a fit of one PSTH needs besides the data and
+// the seed.
+type FitConfig struct {
+	Sampler string    `yaml:"sampler"` // SamplerGFN or SamplerRJMCMC
+	Samples int       `yaml:"samples"` // posterior draws kept
+	Fine    int       `yaml:"fine"`    // points of the fine time grid (BARS: 500)
+	Prior   KPrior    `yaml:"prior"`
+	RJMCMC  RJConfig  `yaml:"rjmcmc"` // its Samples is replaced by Samples
+	GFN     GFNConfig `yaml:"gfn"`
+}
+
+// DefaultFitConfig is BARS's default run (2000 draws, uniform prior on
+// 1..60 knots, 500 grid points) with the RJMCMC sampler. The GFlowNet
+// sampler (SamplerGFN) targets the same posterior but does not yet pass the
+// agreement checks against BarsP and RJMCMC, so it is opt-in.
+func DefaultFitConfig() FitConfig {
+	return FitConfig{
+		Sampler: SamplerRJMCMC, Samples: 2000, Fine: 500, Prior: DefaultPrior(),
+		RJMCMC: DefaultRJConfig(), GFN: DefaultGFNConfig(),
+	}
+}
+
+// Validate reports invalid settings.
+func (c FitConfig) Validate() error {
+	switch {
+	case c.Sampler != SamplerGFN && c.Sampler != SamplerRJMCMC:
+		return fmt.Errorf("unknown sampler %q (want gfn or rjmcmc)", c.Sampler)
+	case c.Samples < 2:
+		return fmt.Errorf("%d samples; need at least 2 for intervals", c.Samples)
+	case c.Fine < 3:
+		return fmt.Errorf("fine grid of %d points; need at least 3", c.Fine)
+	}
+	if err := c.Prior.Validate(); err != nil {
+		return err
+	}
+	rj := c.RJMCMC
+	rj.Samples = c.Samples
+	return rj.Validate()
+}
+
+// FitResult is a fitted PSTH: the model, the posterior draws (knots,
+// coefficients drawn around each knot set's fit, rate curves and peaks)
+// and their summary.
+type FitResult struct {
+	Model  *Model
+	Curves *Curves
+	// Draws are in sampling order; Draws[i].Rate holds the rate at the bin
+	// centres followed by the fine grid (Curves.Grid).
+	Draws   []Draw
+	Summary Summary
+	Chain   *Chain
+	GFN     *GFNResult // nil for RJMCMC
+}
+
+// FitPSTH samples the BARS posterior of p with the configured sampler and
+// summarises it. The draws depend on seed alone: the sampler uses seed,
+// and the coefficient draws the stream gfn.Stream(seed, 1). progress, if
+// non-nil, gets short progress messages.
+func FitPSTH(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64, progress func(string)) (*FitResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = func(string) {}
+	}
+	m, err := NewModel(p, cfg.Prior)
+	if err != nil {
+		return nil, err
+	}
+	res := &FitResult{Model: m, Curves: NewCurves(m, cfg.Fine)}
+	switch cfg.Sampler {
+	case SamplerRJMCMC:
+		rj := cfg.RJMCMC
+		rj.Samples = cfg.Samples
+		res.Chain, err = RJMCMC(ctx, m, rj, gfn.Stream(seed, 0), func(done, total int) {
+			if done%10000 == 0 {
+				progress(fmt.Sprintf("rjmcmc: %d of %d iterations", done, total))
+			}
+		})
+	case SamplerGFN:
+		iters := cfg.GFN.Iterations
+		res.GFN, err = SampleGFN(ctx, m, cfg.GFN, cfg.Samples, seed, func(s gfn.Stats) {
+			if s.Step%100 == 0 || s.Step == iters {
+				progress(fmt.Sprintf("gfn: training iteration %d of %d, loss %.4g", s.Step, iters, s.Loss))
+			}
+		})
+		if err == nil {
+			res.Chain = res.GFN.Chain
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	rng := gfn.Stream(seed, 1)
+	ch := res.Chain
+	res.Draws = make([]Draw, len(ch.Knots))
+	for i := range ch.Knots {
+		if res.Draws[i], err = res.Curves.Draw(ch.Knots[i], ch.LogPost[i], ch.Fits[i], rng); err != nil {
+			return nil, fmt.Errorf("%s: draw %d: %w", p.Name, i, err)
+		}
+	}
+	res.Summary = res.Curves.Summarize(res.Draws)
+	return res, nil
+}
