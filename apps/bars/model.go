@@ -77,7 +77,10 @@ type Model struct {
 	Data   *PSTH
 	Prior  KPrior
 	MinGap float64 // on the unit interval
-	// Tol and MaxIter control the IRLS fits.
+	// Tol and MaxIter control the IRLS fits: they stop when the
+	// log-likelihood changes by less than Tol (default 1e-4; IRLS is Newton's
+	// method here, so the remaining error is then of order Tol², far below
+	// BARS's own stopping rule of 0.01).
 	Tol     float64
 	MaxIter int
 
@@ -97,7 +100,7 @@ func NewModel(d *PSTH, prior KPrior) (*Model, error) {
 		return nil, err
 	}
 	n := d.Bins()
-	m := &Model{Data: d, Prior: prior, MinGap: 0.5 / float64(n), Tol: 1e-8, MaxIter: 100}
+	m := &Model{Data: d, Prior: prior, MinGap: 0.5 / float64(n), Tol: 1e-4, MaxIter: 100}
 	m.init()
 	if (float64(prior.Min)+1)*m.MinGap >= 1 {
 		return nil, fmt.Errorf("%s: %d knots do not fit in %d bins", d.Name, prior.Min, n)
@@ -133,7 +136,7 @@ func (m *Model) fit(knots []float64, minRCond float64) (*Fit, error) {
 	}
 	tol, it := m.Tol, m.MaxIter
 	if tol == 0 {
-		tol = 1e-8
+		tol = 1e-4
 	}
 	if it == 0 {
 		it = 100
