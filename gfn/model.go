@@ -3,6 +3,7 @@ package gfn
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -19,8 +20,8 @@ type ModelConfig struct {
 	Layers     int           `yaml:"layers"`     // hidden layers of the state encoder
 	Activation nn.Activation `yaml:"activation"` // encoder nonlinearity
 	Components int           `yaml:"components"` // Beta mixture components per continuous value
-	// ConcMin and ConcMax bound the Beta concentrations:
-	// alpha = ConcMin + (ConcMax-ConcMin)*sigmoid(raw).
+	// ConcMin and ConcMax bound the Beta concentrations (interpolated on the
+	// log scale, see contParams).
 	ConcMin float64 `yaml:"conc_min"`
 	ConcMax float64 `yaml:"conc_max"`
 	// Flow adds a log state-flow head log F(s) (detailed and
@@ -202,9 +203,17 @@ func (m *Model) contParams(t *nn.Tape, b *batch, h *nn.Node) (w, alpha, beta *nn
 	out := m.Cont.Forward(t, in)
 	out = t.Reshape(out, len(rows)*m.Spec.ContDim, 3*k)
 	out = t.GatherRows(out, b.qBlock)
-	span := m.Config.ConcMax - m.Config.ConcMin
+	// Concentrations are interpolated on the log scale,
+	// alpha = ConcMin·(ConcMax/ConcMin)^sigmoid(raw - shift), with the shift
+	// putting an untrained head (raw ≈ 0) near alpha = 2: a broad initial
+	// density whatever ConcMax allows later, so that high ConcMax (sharp
+	// posteriors) does not start the policy as a spike at the interval's
+	// middle.
+	lo, hi := math.Log(m.Config.ConcMin), math.Log(m.Config.ConcMax)
+	s0 := min(max((math.Log(2)-lo)/(hi-lo), 0.01), 0.99)
+	shift := math.Log(s0 / (1 - s0))
 	conc := func(raw *nn.Node) *nn.Node {
-		return t.AddScalar(t.Scale(span, t.Sigmoid(raw)), m.Config.ConcMin)
+		return t.Exp(t.AddScalar(t.Scale(hi-lo, t.Sigmoid(t.AddScalar(raw, -shift))), lo))
 	}
 	return t.SliceCols(out, 0, k), conc(t.SliceCols(out, k, 2*k)), conc(t.SliceCols(out, 2*k, 3*k))
 }
