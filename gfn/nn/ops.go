@@ -12,7 +12,7 @@ func (t *Tape) MatMul(a, b *Node) *Node {
 	}
 	out := t.newNode(a.V.Rows, b.V.Cols)
 	if out.V.Len() > 0 && a.V.Cols > 0 {
-		gemm(false, false, a.V.Rows, b.V.Cols, a.V.Cols, 1, a.V.Data, a.V.Cols, b.V.Data, b.V.Cols, 0, out.V.Data, b.V.Cols)
+		gemmWith(&t.gemmBuf, false, false, a.V.Rows, b.V.Cols, a.V.Cols, 1, a.V.Data, a.V.Cols, b.V.Data, b.V.Cols, 0, out.V.Data, b.V.Cols)
 	}
 	t.record(out, func() {
 		if a.V.Cols == 0 || out.V.Len() == 0 {
@@ -21,11 +21,11 @@ func (t *Tape) MatMul(a, b *Node) *Node {
 		n, k, m := a.V.Rows, a.V.Cols, b.V.Cols
 		if a.needsGrad {
 			// dA += dOut * Bᵀ
-			gemm(false, true, n, k, m, 1, out.G.Data, m, b.V.Data, m, 1, t.grad(a), k)
+			gemmWith(&t.gemmBuf, false, true, n, k, m, 1, out.G.Data, m, b.V.Data, m, 1, t.grad(a), k)
 		}
 		if b.needsGrad {
 			// dB += Aᵀ * dOut
-			gemm(true, false, k, m, n, 1, a.V.Data, k, out.G.Data, m, 1, t.grad(b), m)
+			gemmWith(&t.gemmBuf, true, false, k, m, n, 1, a.V.Data, k, out.G.Data, m, 1, t.grad(b), m)
 		}
 	}, a, b)
 	return out

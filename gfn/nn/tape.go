@@ -64,6 +64,8 @@ type Tape struct {
 	nodePool [][]Node
 	nodeChk  int
 	nodeOff  int
+
+	gemmBuf []float64 // packing buffers of MatMul's products, see gemmWith
 }
 
 // NewTape returns an empty tape that records gradients.
