@@ -229,3 +229,13 @@ func growZero(s []float64, n int) []float64 {
 func tensor(rows, cols int, data []float64) nn.Tensor {
 	return nn.Tensor{Rows: rows, Cols: cols, Data: data}
 }
+
+// keyHash is the FNV-1a hash of the bits of x.
+func keyHash(x []float64) uint64 {
+	h := uint64(14695981039346656037)
+	for _, v := range x {
+		h ^= math.Float64bits(v)
+		h *= 1099511628211
+	}
+	return h
+}

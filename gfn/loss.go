@@ -17,7 +17,6 @@ type lossBuilder[S any] struct {
 	model *Model
 	cfg   *Config
 	b     *batch
-	cache *encCache
 	csr   nn.CSR
 	konst []float64
 	wts   []float64
@@ -82,7 +81,7 @@ func (l *lossBuilder[S]) build(t *nn.Tape, trajs []Trajectory[S], stateLogR []fl
 	}
 	l.fill(trajs)
 	b := l.b
-	h := l.model.encode(t, b, l.cache, nil)
+	h := l.model.encode(t, b)
 	fwd, logp, _ := l.model.forwardLogProb(t, b, h)
 	var bwd *nn.Node
 	if l.cfg.Backward == BackwardLearned && len(b.bRow) > 0 {
@@ -319,7 +318,7 @@ func (l *lossBuilder[S]) flowMatching(t *nn.Tape, trajs []Trajectory[S]) (*nn.No
 			row++
 		}
 	}
-	h := l.model.encode(t, b, l.cache, nil)
+	h := l.model.encode(t, b)
 	logits := l.model.logits(t, b, h)
 	out := t.SegmentLogSumExp(logits, b.cStart[:nStates+1])
 	stop := t.Gather(logits, stopFlat)

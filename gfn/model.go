@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/neurogfn/neurogfn/gfn/nn"
 )
@@ -144,44 +143,20 @@ func (m *Model) Params() []*nn.Param {
 
 // encode returns h(s) for the batch's states. States with identical
 // features (every trajectory's s0, revisited grid cells) are encoded once.
-// Rows computed earlier on the same tape are taken from reuse when it holds
-// every state of the batch; new rows are added to record.
-func (m *Model) encode(t *nn.Tape, b *batch, reuse, record *encCache) *nn.Node {
-	if reuse != nil {
-		if h := reuse.lookup(t, b); h != nil {
-			return h
-		}
-	}
-	ux, eFeat, eRow := b.ux, b.eFeat, b.eRow
-	if record != nil {
-		// Cached nodes outlive the batch, which is refilled every step:
-		// give the tape its own copies of what the backward pass reads.
-		ux = tapeCopy(t, ux)
-		eFeat = tapeCopy(t, eFeat)
-		eRow = slices.Clone(eRow)
-	}
-	x := t.Const(tensor(b.nu, b.spec.StateDim, ux))
+func (m *Model) encode(t *nn.Tape, b *batch) *nn.Node {
+	x := t.Const(tensor(b.nu, b.spec.StateDim, b.ux))
 	if m.Element != nil {
 		// DeepSets: phi on every element, summed per state (empty sets
 		// give zeros), then rho on [pooled, state features].
-		e := t.Const(tensor(len(eRow), b.spec.ElementDim, eFeat))
+		e := t.Const(tensor(len(b.eRow), b.spec.ElementDim, b.eFeat))
 		phi := m.Config.Activation.Apply(t, m.Element.Forward(t, e))
-		x = t.ConcatCols(t.SegmentSum(phi, eRow, b.nu), x)
+		x = t.ConcatCols(t.SegmentSum(phi, b.eRow, b.nu), x)
 	}
 	h := m.Config.Activation.Apply(t, m.Encoder.Forward(t, x))
-	if record != nil {
-		record.add(b, h)
-	}
 	if b.nu == b.n {
 		return h
 	}
 	return t.GatherRows(h, b.uniq)
-}
-
-func tapeCopy(t *nn.Tape, x []float64) []float64 {
-	c := t.Alloc(1, len(x)).Data
-	copy(c, x)
-	return c
 }
 
 // logits returns the raw score of every forward candidate (flat, one per

@@ -51,10 +51,6 @@ type NeuralPolicy[S any] struct {
 	tape  *nn.Tape
 	b     *batch
 	probs []float64
-	// shared: tape belongs to a trainer, which resets it; cache collects
-	// encoder outputs for the loss.
-	shared bool
-	cache  *encCache
 }
 
 // NewPolicy returns the forward policy of m on env.
@@ -76,7 +72,7 @@ func (p *NeuralPolicy[S]) LogProb(states []S, cands [][]Candidate, acts []Action
 	for i, a := range acts {
 		p.b.addForward(i, a)
 	}
-	h := p.Model.encode(p.tape, p.b, nil, nil)
+	h := p.Model.encode(p.tape, p.b)
 	chosen, _, _ := p.Model.forwardLogProb(p.tape, p.b, h)
 	copy(logp, chosen.V.Data)
 }
@@ -84,11 +80,9 @@ func (p *NeuralPolicy[S]) LogProb(states []S, cands [][]Candidate, acts []Action
 // Sample implements Policy.
 func (p *NeuralPolicy[S]) Sample(states []S, cands [][]Candidate, rngs []*rand.Rand, acts []Action) {
 	t, b := p.tape, p.b
-	if !p.shared {
-		t.Reset()
-	}
+	t.Reset()
 	p.load(states, cands)
-	h := p.Model.encode(t, b, nil, p.cache)
+	h := p.Model.encode(t, b)
 	logits := p.Model.logits(t, b, h).V.Data
 	temp := p.Explore.Temperature
 	if temp <= 0 {
@@ -193,7 +187,7 @@ func (p *NeuralBackward[S]) logits(states []S, bcands [][]Candidate, back []int)
 		}
 		p.b.addBackward(r, bcands[i], k)
 	}
-	h := p.Model.encode(p.tape, p.b, nil, nil)
+	h := p.Model.encode(p.tape, p.b)
 	v := p.Model.Back.Forward(p.tape, h)
 	logits = p.tape.RowDot(v, p.b.bBRow, tensor(len(p.b.bBRow), p.b.spec.BackwardDim, p.b.bFeat))
 	return logits, p.tape.SegmentLogSoftmax(logits, p.b.bStart, nil)

@@ -29,7 +29,6 @@ type Trainer[S any] struct {
 	back   BackwardPolicy[S]
 	tape   *nn.Tape
 	lb     *lossBuilder[S]
-	cache  encCache
 }
 
 // Stats describes one training iteration.
@@ -69,10 +68,6 @@ func NewTrainer[S any](env Env[S], cfg Config) (*Trainer[S], error) {
 		lb:     &lossBuilder[S]{env: env, model: m, b: newBatch(spec)},
 	}
 	tr.lb.cfg = &tr.Config
-	// Sample on the training tape so the loss can reuse the encoder rows
-	// computed while sampling (same parameters, same values).
-	tr.policy.tape, tr.policy.shared = tr.tape, true
-	tr.policy.cache, tr.lb.cache = &tr.cache, &tr.cache
 	if cfg.Backward == BackwardLearned {
 		tr.back = NewBackwardPolicy(env, m)
 	} else {
@@ -126,7 +121,6 @@ func (tr *Trainer[S]) Iterate() (Stats, error) {
 		rngs[i] = stream(cfg.Seed, uint64(tr.Step)+1, uint64(i), purposeSample)
 	}
 	tr.tape.Reset()
-	tr.cache.reset()
 	ps := tr.Opt.Params()
 	nn.ZeroGrad(ps)
 	tr.policy.Explore = tr.exploration()

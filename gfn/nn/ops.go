@@ -210,20 +210,29 @@ func (t *Tape) unary(a *Node, f func(x float64) float64, df func(x, y float64) f
 // ReLU returns max(a, 0).
 func (t *Tape) ReLU(a *Node) *Node {
 	out := t.newNode(a.V.Rows, a.V.Cols)
-	for i, v := range a.V.Data {
-		if v > 0 {
-			out.V.Data[i] = v
-		}
+	x := a.V.Data
+	y := out.V.Data[:len(x)]
+	// Branch-free: signs are data-dependent, so branches mispredict.
+	for i, v := range x {
+		b := math.Float64bits(v)
+		y[i] = math.Float64frombits(b & positiveMask(b))
 	}
 	t.record(out, func() {
-		g := t.grad(a)
-		for i, v := range out.G.Data {
-			if a.V.Data[i] > 0 {
-				g[i] += v
-			}
+		g := t.grad(a)[:len(x)]
+		for i, d := range out.G.Data[:len(x)] {
+			g[i] += math.Float64frombits(math.Float64bits(d) & positiveMask(math.Float64bits(x[i])))
 		}
 	}, a)
 	return out
+}
+
+// positiveMask returns all ones if the float64 with bits b is > 0 (sign
+// bit clear and not +0; NaNs with a clear sign bit count as positive),
+// and zero otherwise.
+func positiveMask(b uint64) uint64 {
+	nonneg := uint64(int64(^b) >> 63)         // sign bit clear
+	nonzero := uint64(-int64((b | -b) >> 63)) // b != 0
+	return nonneg & nonzero
 }
 
 // LeakyReLU returns a for a > 0 and slope*a otherwise.

@@ -65,20 +65,27 @@ func (a *Adam) Update() {
 	a.Step++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.Step))
+	b1, b2, eps := a.Beta1, a.Beta2, a.Eps
+	c1, c2 := 1-b1, 1-b2
+	sq := 1 / math.Sqrt(bc2)
 	for k, p := range a.params {
 		g := a.Groups[a.group[k]]
-		m, v := a.m[k], a.v[k]
 		step := g.LR / bc1
-		decay := 1 - g.LR*g.WeightDecay
-		sq := 1 / math.Sqrt(bc2)
 		w := p.W.Data
-		for i, gr := range p.G.Data {
-			m[i] = a.Beta1*m[i] + (1-a.Beta1)*gr
-			v[i] = a.Beta2*v[i] + (1-a.Beta2)*gr*gr
-			if g.WeightDecay > 0 {
+		// Equal lengths let the compiler drop the bounds checks.
+		gr, m, v := p.G.Data[:len(w)], a.m[k][:len(w)], a.v[k][:len(w)]
+		if g.WeightDecay > 0 {
+			decay := 1 - g.LR*g.WeightDecay
+			for i := range w {
 				w[i] *= decay
 			}
-			w[i] -= step * m[i] / (math.Sqrt(v[i])*sq + a.Eps)
+		}
+		for i := range w {
+			gi := gr[i]
+			mi := b1*m[i] + c1*gi
+			vi := b2*v[i] + c2*gi*gi
+			m[i], v[i] = mi, vi
+			w[i] -= step * mi / (math.Sqrt(vi)*sq + eps)
 		}
 	}
 }
