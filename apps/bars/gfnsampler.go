@@ -49,10 +49,17 @@ type GFNResult struct {
 // sets from it. progress, if non-nil, gets the training statistics after
 // each iteration.
 func SampleGFN(ctx context.Context, m *Model, cfg GFNConfig, n int, seed uint64, progress func(gfn.Stats)) (*GFNResult, error) {
+	return SampleGFNOrdered(ctx, m, cfg, n, seed, false, progress)
+}
+
+// SampleGFNOrdered is SampleGFN with a choice of construction (see
+// Env.Ordered).
+func SampleGFNOrdered(ctx context.Context, m *Model, cfg GFNConfig, n int, seed uint64, ordered bool, progress func(gfn.Stats)) (*GFNResult, error) {
 	env, err := NewEnv(m)
 	if err != nil {
 		return nil, err
 	}
+	env.Ordered = ordered
 	var warm *Chain
 	if cfg.WarmStart.Samples > 0 {
 		warm, err = RJMCMC(ctx, m, cfg.WarmStart, gfn.Stream(seed, 1<<40), nil)

@@ -47,6 +47,7 @@ func FitPoisson(x *mat.Dense, y []float64, tol float64, maxIter int, minRCond fl
 		eta[i] = math.Log(mu[i])
 	}
 	a := make([]float64, p*p) // XᵀWX, upper triangle, row-major
+	z := make([]float64, n)   // W times the working response
 	rhs := make([]float64, p)
 	xtwx := mat.NewSymDense(p, a)
 	beta := mat.NewVecDense(p, nil)
@@ -56,7 +57,10 @@ func FitPoisson(x *mat.Dense, y []float64, tol float64, maxIter int, minRCond fl
 	for it := 1; it <= maxIter; it++ {
 		f.Iter = it
 		// XᵀWX and XᵀWz with W = mu, z = eta + (y - mu)/mu.
-		weigh(a, rhs, xd, mu, func(i int) float64 { return mu[i]*eta[i] + (y[i] - mu[i]) })
+		for i := range z {
+			z[i] = mu[i]*eta[i] + (y[i] - mu[i])
+		}
+		weigh(a, rhs, xd, mu, z)
 		if ok := f.Info.Factorize(xtwx); !ok {
 			return nil, fmt.Errorf("%w: information matrix is not positive definite", ErrFit)
 		}
@@ -89,7 +93,8 @@ func FitPoisson(x *mat.Dense, y []float64, tol float64, maxIter int, minRCond fl
 		prev = ll
 	}
 	// Information at the final coefficients, for the coefficient draws.
-	weigh(a, rhs, xd, mu, func(int) float64 { return 0 })
+	clear(z)
+	weigh(a, rhs, xd, mu, z)
 	if ok := f.Info.Factorize(xtwx); !ok {
 		return nil, fmt.Errorf("%w: information matrix is not positive definite", ErrFit)
 	}
@@ -97,24 +102,24 @@ func FitPoisson(x *mat.Dense, y []float64, tol float64, maxIter int, minRCond fl
 	return f, nil
 }
 
-// weigh sets a (p x p, upper triangle) to XᵀWX and rhs to Xᵀr with
-// W = diag(w) and r_i = r(i).
-func weigh(a, rhs []float64, x blas64.General, w []float64, r func(int) float64) {
+// weigh sets a (p x p, upper triangle) to XᵀWX and rhs to Xᵀz with
+// W = diag(w).
+func weigh(a, rhs []float64, x blas64.General, w, z []float64) {
 	p := len(rhs)
 	clear(a)
 	clear(rhs)
+	z = z[:len(w)]
 	for i, wi := range w {
 		row := x.Data[i*x.Stride : i*x.Stride+p]
-		ri := r(i)
+		zi := z[i]
 		for j, xj := range row {
-			if xj == 0 {
-				continue
-			}
-			rhs[j] += xj * ri
+			rhs[j] += xj * zi
 			wx := wi * xj
-			aj := a[j*p : j*p+p]
-			for k := j; k < p; k++ {
-				aj[k] += wx * row[k]
+			aj := a[j*p+j : j*p+p]
+			rj := row[j:]
+			rj = rj[:len(aj)]
+			for k, v := range rj {
+				aj[k] += wx * v
 			}
 		}
 	}
