@@ -68,7 +68,8 @@ def brian_child(args):
     net = read_table(cfg["network"])
     st = read_table(cfg["state"])
     n = cfg["n"]
-    pre, post, w, d = (net["pre"].astype(int), net["post"].astype(int), net["weight"], net["delay"])
+    pre, post, w, d = (net["pre"].astype(int), net["post"].astype(int), net["weight"],
+                      net["delay_ms"] if "delay_ms" in net else net["delay"])
     refr = (5.0 + DT) * ms
     if cfg["model"] == "cuba":
         eqs = """dv/dt = (ge+gi-(v-El))/taum : volt (unless refractory)
@@ -172,7 +173,7 @@ def main():
         # sparse feed-forward excitation, deterministic initial potentials.
         n = 20
         frng = np.random.default_rng(7)
-        lines = ["pre\tpost\tweight\tdelay"]
+        lines = ["pre\tpost\tweight\tdelay_ms"]
         for i in range(n):
             for j in range(i + 1, n):
                 if frng.random() < 0.3:

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/neurogfn/neurogfn/apps/bars"
+	"github.com/neurogfn/neurogfn/apps/connectome"
 	"github.com/neurogfn/neurogfn/apps/morphology"
 	"github.com/neurogfn/neurogfn/parquetout"
 	"github.com/parquet-go/parquet-go"
@@ -33,6 +34,10 @@ var documentedTables = map[string]*parquet.Schema{
 	// neurogfn morphology stats --out
 	morphology.TableMorphometrics: parquet.SchemaOf(new(morphology.MorphometricRow)),
 	morphology.TableSections:      parquet.SchemaOf(new(morphology.SectionRow)),
+
+	// neurogfn connectome simulate --format parquet
+	connectome.TableSpikes:  parquet.SchemaOf(new(connectome.SpikeRow)),
+	connectome.TableNetwork: parquet.SchemaOf(new(connectome.EdgeRow)),
 }
 
 // describe is the schema block of a table in docs/schema.md: the Parquet

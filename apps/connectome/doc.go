@@ -28,9 +28,13 @@
 //
 // [ReadSpikes] and [WriteSpikes] handle tables with columns neuron and time
 // (s); [ReadNetwork] and [WriteNetwork] tables with columns pre, post,
-// weight and delay (ms). Both accept tabs or commas. Reader errors are
-// [*LineError] values naming the file and line. [RasterPlot] draws a raster
-// over the population rate as PNG.
+// weight and delay_ms (the older header delay is read too). Both accept
+// tabs or commas. The Parquet tables [TableSpikes] ([SpikeRow]: neuron,
+// time_s) and [TableNetwork] ([EdgeRow]: pre, post, weight, delay_ms) are
+// documented in docs/schema.md; [ReadSpikesFile] and [ReadNetworkFile] read
+// either kind by extension. Reader errors are [*LineError] values naming the
+// file and line (Parquet: row). [RasterPlot] draws a raster of a sample of
+// both populations over their rates as PNG.
 //
 // # Likelihood and prior
 //

@@ -17,14 +17,24 @@ const MaxNeurons = 1 << 24
 var ErrFormat = errors.New("malformed table")
 
 // LineError locates a problem in a table: the file name (as given by the
-// caller), the 1-based line, and the cause.
+// caller), the 1-based line (text tables) or data row (Parquet tables, Row
+// set; 0 for a problem with the whole file), and the cause.
 type LineError struct {
 	File string
 	Line int
+	Row  bool // Line counts data rows of a Parquet file
 	Err  error
 }
 
-func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+func (e *LineError) Error() string {
+	switch {
+	case e.Row && e.Line > 0:
+		return fmt.Sprintf("%s: row %d: %v", e.File, e.Line, e.Err)
+	case e.Row:
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
 func (e *LineError) Unwrap() error { return e.Err }
 
 // table reads a delimited text table with a header row. The delimiter is a
@@ -142,10 +152,10 @@ func (t *table) float(s, what string) (float64, error) {
 }
 
 // ReadSpikes reads a spike table with columns neuron and time (seconds;
-// "t" is accepted too), tab- or comma-separated, sorted by time. If n > 0,
+// "time_s" and "t" are accepted too), tab- or comma-separated, sorted by time. If n > 0,
 // neuron ids must be below n. name labels errors, which are *LineError.
 func ReadSpikes(r io.Reader, name string, n int) ([]Spike, error) {
-	t, idx, err := newTable(r, name, []string{"neuron"}, []string{"time", "t"})
+	t, idx, err := newTable(r, name, []string{"neuron"}, []string{"time", "time_s", "t"})
 	if err != nil {
 		return nil, err
 	}
@@ -197,19 +207,19 @@ func WriteSpikes(w io.Writer, spikes []Spike, sep rune) error {
 	return bw.Flush()
 }
 
-// ReadNetwork reads an edge table with columns pre, post, weight and delay
-// (ms), tab- or comma-separated, and builds the network. Neuron types come
+// ReadNetwork reads an edge table with columns pre, post, weight and
+// delay_ms ("delay", the name before the unit was spelled out, is accepted
+// too; milliseconds either way), tab- or comma-separated, and builds the network. Neuron types come
 // from the signs of outgoing weights (Dale's law is checked). If n > 0 the
 // network has n neurons and ids must be below n; otherwise its size is one
 // more than the largest id. Errors name the file and line (*LineError).
 func ReadNetwork(r io.Reader, name string, n int) (*Network, error) {
-	t, idx, err := newTable(r, name, []string{"pre"}, []string{"post"}, []string{"weight"}, []string{"delay", "delay_ms"})
+	t, idx, err := newTable(r, name, []string{"pre"}, []string{"post"}, []string{"weight"}, []string{"delay_ms", "delay"})
 	if err != nil {
 		return nil, err
 	}
 	var edges []Edge
-	sign := map[int]int{}
-	signLine := map[int]int{}
+	var dale daleCheck
 	for {
 		f, ok, err := t.row(idx)
 		if err != nil {
@@ -237,19 +247,8 @@ func ReadNetwork(r io.Reader, name string, n int) (*Network, error) {
 		if e.Delay < 0 {
 			return nil, t.errf("negative delay %g ms", e.Delay)
 		}
-		s := 0
-		if e.Weight > 0 {
-			s = 1
-		} else if e.Weight < 0 {
-			s = -1
-		}
-		if s != 0 {
-			if prev, ok := sign[e.Pre]; ok && prev != s {
-				return nil, t.errf("neuron %d has excitatory and inhibitory outputs (Dale's law; first sign on line %d)", e.Pre, signLine[e.Pre])
-			}
-			if _, ok := sign[e.Pre]; !ok {
-				sign[e.Pre], signLine[e.Pre] = s, t.line
-			}
+		if msg := dale.add(e.Pre, e.Weight, t.line); msg != "" {
+			return nil, t.errf("%s", msg)
 		}
 		edges = append(edges, e)
 	}
@@ -264,10 +263,10 @@ func ReadNetwork(r io.Reader, name string, n int) (*Network, error) {
 }
 
 // WriteNetwork writes the network's edges as a table with columns pre,
-// post, weight and delay (ms), separated by sep.
+// post, weight and delay_ms, separated by sep.
 func WriteNetwork(w io.Writer, net *Network, sep rune) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "pre%[1]cpost%[1]cweight%[1]cdelay\n", sep)
+	fmt.Fprintf(bw, "pre%[1]cpost%[1]cweight%[1]cdelay_ms\n", sep)
 	buf := make([]byte, 0, 96)
 	for _, e := range net.Edges {
 		buf = strconv.AppendInt(buf[:0], int64(e.Pre), 10)

@@ -58,12 +58,16 @@ func TestNetworkRoundTrip(t *testing.T) {
 	if err := WriteNetwork(&b, net, ','); err != nil {
 		t.Fatal(err)
 	}
+	text := b.String()
 	got, err := ReadNetwork(&b, "e.csv", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.N != 4 || len(got.Edges) != 3 {
 		t.Fatalf("got %+v", got)
+	}
+	if !strings.HasPrefix(text, "pre,post,weight,delay_ms\n") {
+		t.Errorf("header: %q", text)
 	}
 	for k := range net.Edges {
 		if got.Edges[k] != net.Edges[k] {
@@ -81,7 +85,8 @@ func TestNetworkErrors(t *testing.T) {
 		{"pre,post,weight,delay\n0,1,1,-0.5\n", "e.tsv:2: malformed table: negative delay -0.5 ms"},
 		{"pre,post,weight,delay\n0,1,nan,0\n", "e.tsv:2: malformed table: weight is nan"},
 		{"pre,post,weight,delay\n0,1,1,0\n0,2,-1,0\n", "e.tsv:3: malformed table: neuron 0 has excitatory and inhibitory outputs (Dale's law; first sign on line 2)"},
-		{"pre,post,weight\n", `e.tsv:1: malformed table: header "pre,post,weight" lacks column "delay"`},
+		{"pre,post,weight\n", `e.tsv:1: malformed table: header "pre,post,weight" lacks column "delay_ms"`},
+		{"pre,post,weight,delay_ms\n0,1,1,-2\n", "e.tsv:2: malformed table: negative delay -2 ms"},
 		{"pre,post,weight,delay\n0,1,1e999,0\n", `e.tsv:2: malformed table: weight "1e999" is not a number`},
 	}
 	for _, c := range cases {

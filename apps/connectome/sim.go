@@ -52,7 +52,7 @@ type Sim struct {
 	// Propagators.
 	p22, pe, pi, p21e, p21i, noiseSD, bridge float64
 	refSteps                                 int32
-	useKernel                                bool
+	useKernel, useCOBAKernel                 bool
 	ext                                      []float64 // cumulative Poisson(ExtRate dt) probabilities
 }
 
@@ -115,6 +115,7 @@ func NewSim(p Params, net *Network) (*Sim, error) {
 	}
 	s.refSteps = int32(math.Round(p.TRef / h))
 	s.useKernel = haveCUBAKernel
+	s.useCOBAKernel = haveCOBAKernel
 	if p.Sigma > 0 {
 		s.noiseSD = p.Sigma / math.Sqrt2 * math.Sqrt(-math.Expm1(-2*h/p.TauM))
 		s.bridge = 2 * p.TauM / (p.Sigma * p.Sigma * h)
@@ -137,6 +138,35 @@ func NewSim(p Params, net *Network) (*Sim, error) {
 // cubaConsts are the constants of the CurrentExp step, in the order the
 // assembly kernel reads them.
 type cubaConsts struct{ el, vt, p22, p21e, p21i, pe, pi float64 }
+
+// cobaConsts are the constants of the Conductance step followed by those
+// of math.Exp's amd64 algorithm, in the order (offsets) the assembly kernel
+// reads them. The exp constants are the literals of GOROOT/src/math/exp_amd64.s.
+type cobaConsts struct {
+	el, vt, ee, ei, pe, pi, hm   float64
+	one, two                     float64
+	log2e, ln2u, ln2l, sixteenth float64
+	series                       [6]float64
+	half                         float64
+	lo, hi                       float64 // range of exponents the kernel takes
+	bias                         int64
+}
+
+func newCOBAConsts(el, vt, ee, ei, pe, pi, hm float64) cobaConsts {
+	return cobaConsts{
+		el: el, vt: vt, ee: ee, ei: ei, pe: pe, pi: pi, hm: hm,
+		one: 1, two: 2,
+		log2e:     1.4426950408889634073599246810018920,
+		ln2u:      0.69314718055966295651160180568695068359375,
+		ln2l:      0.28235290563031577122588448175013436025525412068e-12,
+		sixteenth: 0.0625,
+		series: [6]float64{2.4801587301587301587e-5, 1.9841269841269841270e-4, 1.3888888888888888889e-3,
+			8.3333333333333333333e-3, 4.1666666666666666667e-2, 1.6666666666666666667e-1},
+		half: 0.5,
+		lo:   -700, hi: 700,
+		bias: 1023,
+	}
+}
 
 // psp is the voltage at time h after a unit jump of an exponential synaptic
 // variable with time constant ts, for a membrane with time constant tm:
@@ -203,7 +233,7 @@ func (s *Sim) Run(steps int64, rng *rand.Rand, dst []Spike) []Spike {
 		case CurrentExp:
 			cleared = s.stepCurrent(rowIn, rng, t0, &fired, &times)
 		case Conductance:
-			s.stepConductance(rowIn, rng, t0, &fired, &times)
+			cleared = s.stepConductance(rowIn, rng, t0, &fired, &times)
 		case Delta:
 			s.stepDelta(rowOut, rng, t0, &fired, &times)
 		}
@@ -345,7 +375,8 @@ func (s *Sim) stepCurrent(in []float64, rng *rand.Rand, t0 float64, fired *[]int
 	return false
 }
 
-func (s *Sim) stepConductance(in []float64, rng *rand.Rand, t0 float64, fired *[]int32, times *[]float64) {
+// stepConductance advances Conductance neurons; it reports whether it cleared in.
+func (s *Sim) stepConductance(in []float64, rng *rand.Rand, t0 float64, fired *[]int32, times *[]float64) bool {
 	p := &s.P
 	n := len(s.V)
 	V, GE, GI, refr := s.V[:n], s.GE[:n], s.GI[:n], s.refr[:n]
@@ -355,6 +386,19 @@ func (s *Sim) stepConductance(in []float64, rng *rand.Rand, t0 float64, fired *[
 	hm := -p.Dt / p.TauM
 	ext := s.ext != nil
 	extW := p.ExtWeight / p.GL
+	if !ext && s.useCOBAKernel {
+		// The vector kernel (math.Exp's algorithm lane by lane) does the
+		// scalar loop's arithmetic bit for bit and hands blocks with threshold
+		// crossings and the tail back to it.
+		c := newCOBAConsts(el, vt, ee, ei, pe, pi, hm)
+		for i := 0; i < n; {
+			i += cobaKernel(V[i:], GE[i:], GI[i:], inE[i:], inI[i:], refr[i:], &c)
+			for end := min(i+4, n); i < end; i++ {
+				s.conductanceNeuron(i, inE, inI, t0, fired, times)
+			}
+		}
+		return true
+	}
 	for i := range V {
 		ge := GE[i] + inE[i]
 		gi := GI[i] + inI[i]
@@ -367,15 +411,41 @@ func (s *Sim) stepConductance(in []float64, rng *rand.Rand, t0 float64, fired *[
 			continue
 		}
 		v := V[i]
+		// Conversions keep the compiler from fusing multiply-adds, so that
+		// this loop and the kernel round alike.
 		gt := 1 + ge + gi
-		vinf := (el + ge*ee + gi*ei) / gt
-		vn := vinf + (v-vinf)*math.Exp(hm*gt)
+		vinf := (el + float64(ge*ee) + float64(gi*ei)) / gt
+		vn := vinf + float64((v-vinf)*math.Exp(hm*gt))
 		if vn >= vt {
 			s.spike(i, v, vn, t0, fired, times)
 			continue
 		}
 		V[i] = vn
 	}
+	return false
+}
+
+// conductanceNeuron is one neuron of stepConductance's scalar loop without
+// external input, for the blocks the vector kernel hands back.
+func (s *Sim) conductanceNeuron(i int, inE, inI []float64, t0 float64, fired *[]int32, times *[]float64) {
+	p := &s.P
+	ge := s.GE[i] + inE[i]
+	gi := s.GI[i] + inI[i]
+	inE[i], inI[i] = 0, 0
+	s.GE[i], s.GI[i] = ge*s.pe, gi*s.pi
+	if s.refr[i] > 0 {
+		s.refr[i]--
+		return
+	}
+	v := s.V[i]
+	gt := 1 + ge + gi
+	vinf := (p.VRest + float64(ge*p.EE) + float64(gi*p.EI)) / gt
+	vn := vinf + float64((v-vinf)*math.Exp(-p.Dt/p.TauM*gt))
+	if vn >= p.VThresh {
+		s.spike(i, v, vn, t0, fired, times)
+		return
+	}
+	s.V[i] = vn
 }
 
 func (s *Sim) stepDelta(in []float64, rng *rand.Rand, t0 float64, fired *[]int32, times *[]float64) {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -276,6 +277,90 @@ func TestKernelMatchesScalar(t *testing.T) {
 	for i := range va {
 		if math.Float64bits(va[i]) != math.Float64bits(vb[i]) {
 			t.Fatalf("v[%d]: %v vs %v", i, va[i], vb[i])
+		}
+	}
+}
+
+// TestCOBAKernelMatchesScalar: the vector COBA kernel (with its exp) and the
+// scalar loop (with math.Exp) give the same spikes and state bit for bit,
+// including neurons whose exponent the kernel hands back to the scalar loop.
+func TestCOBAKernelMatchesScalar(t *testing.T) {
+	if !haveCOBAKernel {
+		t.Skip("no vector kernel on this CPU")
+	}
+	run := func(kernel bool) ([]Spike, *Sim) {
+		rng := rand.New(rand.NewPCG(9, 9))
+		s, err := NewCOBA(1003, rng) // not a multiple of 4
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range s.Net.Edges {
+			s.Net.Edges[k].Weight *= 4
+		}
+		s, _ = NewSim(s.P, s.Net)
+		s.InitCOBA(rng)
+		s.GE[17] = 2e5 // exponent below -700: the scalar loop takes it
+		s.useCOBAKernel = kernel
+		return s.Run(1500, nil, nil), s
+	}
+	a, sa := run(true)
+	b, sb := run(false)
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%d spikes with the kernel, %d without", len(a), len(b))
+	}
+	for k := range a {
+		if a[k] != b[k] {
+			t.Fatalf("spike %d: %v vs %v", k, a[k], b[k])
+		}
+	}
+	for i := range sa.V {
+		if math.Float64bits(sa.V[i]) != math.Float64bits(sb.V[i]) || math.Float64bits(sa.GE[i]) != math.Float64bits(sb.GE[i]) {
+			t.Fatalf("neuron %d: v %v vs %v, ge %v vs %v", i, sa.V[i], sb.V[i], sa.GE[i], sb.GE[i])
+		}
+	}
+}
+
+// TestCOBAKernelExp checks the kernel's exp against math.Exp bit for bit
+// over the whole exponent range it accepts, (-700, 700), one step of
+// random states with no threshold.
+func TestCOBAKernelExp(t *testing.T) {
+	if !haveCOBAKernel {
+		t.Skip("no vector kernel on this CPU")
+	}
+	const n = 1 << 14
+	rng := rand.New(rand.NewPCG(10, 10))
+	v, ge, gi, inE, inI := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	refr := make([]int32, n)
+	hm := -0.005
+	for i := range v {
+		x := (rng.Float64()*2 - 1) * 699.9 // the exponent hm*gt
+		if i%3 == 0 {
+			x = -rng.ExpFloat64() // small exponents, the simulations' range
+		}
+		gt := x / hm
+		ge[i] = rng.Float64() * 10
+		gi[i] = gt - 1 - ge[i]
+		inE[i], inI[i] = rng.Float64(), -rng.Float64()
+		gi[i] -= inE[i] + inI[i]
+		v[i] = -80 + 30*rng.Float64()
+		refr[i] = int32(rng.IntN(3)) * int32(rng.IntN(2))
+	}
+	c := newCOBAConsts(-60, math.Inf(1), 0, -80, 0.8, 0.9, hm)
+	v0, ge0, gi0, e0, i0, r0 := slices.Clone(v), slices.Clone(ge), slices.Clone(gi), slices.Clone(inE), slices.Clone(inI), slices.Clone(refr)
+	k := cobaKernel(v, ge, gi, inE, inI, refr, &c)
+	if k != n {
+		t.Fatalf("kernel advanced %d of %d neurons", k, n)
+	}
+	for i := range n {
+		g1, g2 := ge0[i]+e0[i], gi0[i]+i0[i]
+		wantV := v0[i]
+		if r0[i] == 0 {
+			gt := 1 + g1 + g2
+			vinf := (c.el + float64(g1*c.ee) + float64(g2*c.ei)) / gt
+			wantV = vinf + float64((v0[i]-vinf)*math.Exp(hm*gt))
+		}
+		if math.Float64bits(v[i]) != math.Float64bits(wantV) || ge[i] != g1*c.pe || gi[i] != g2*c.pi || inE[i] != 0 || inI[i] != 0 || refr[i] != max(r0[i]-1, 0) {
+			t.Fatalf("neuron %d (exponent %g): v %v, want %v", i, hm*(1+g1+g2), v[i], wantV)
 		}
 	}
 }

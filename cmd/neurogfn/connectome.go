@@ -7,10 +7,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/neurogfn/neurogfn/apps/connectome"
+	"github.com/neurogfn/neurogfn/parquetout"
 	"github.com/spf13/cobra"
 )
 
@@ -21,10 +24,13 @@ func newConnectomeCmd() *cobra.Command {
 		Long: `Tools for connectomes of leaky integrate-and-fire (LIF) neurons: a simulator
 with exact integration of the subthreshold dynamics and the canonical
 benchmark networks (Brette et al. 2007 CUBA and COBA, Brunel 2000), spike and
-edge tables in TSV/CSV, and raster plots.
+edge tables in TSV, CSV or Parquet, and raster plots.
 
-Tables: spikes have columns neuron and time (seconds), sorted by time; edges
-have columns pre, post, weight and delay (milliseconds). Weights are in mV
+Tables: spikes have columns neuron and time (seconds; time_s in Parquet),
+sorted by time; edges have columns pre, post, weight and delay_ms
+(milliseconds; the older header delay is read too). Files ending in .parquet
+are Parquet (docs/schema.md, tables spikes and network), .csv comma- and
+anything else tab-separated. Weights are in mV
 (cuba: jump of the synaptic current variable; brunel: jump of v) or in nS
 (coba); their sign is the presynaptic neuron's type (Dale's law).`,
 		Example: `  neurogfn connectome simulate --model cuba --duration 1s --out run1 --json`,
@@ -81,13 +87,17 @@ func newConnectomeSimulateCmd() *cobra.Command {
           drive; --regime A, B, C or D picks the panel of figure 8
 
 80% of the neurons are excitatory. With --network the synapses come from an
-edge table instead (columns pre, post, weight, delay in ms) and the neuron
+edge table instead (columns pre, post, weight, delay_ms; .tsv, .csv or
+.parquet) and the neuron
 model from --model. Subthreshold dynamics are integrated exactly (COBA by
 exponential Euler) with step --dt; spike times are interpolated within the
 step. The run is deterministic for a seed.
 
---out DIR receives spikes.tsv (neuron, time in s), network.tsv and raster.png
-(raster and population rate); --format csv writes .csv tables instead. With
+--out DIR receives spikes.tsv (neuron, time in s), network.tsv (pre, post,
+weight, delay_ms) and raster.png (raster of the first excitatory and the
+first inhibitory neurons, and the population rates); --format csv writes .csv
+tables, --format parquet spikes.parquet and network.parquet (columns neuron,
+time_s and pre, post, weight, delay_ms, provenance in the footer). With
 --json the last line of stdout is a JSON object with model, neurons,
 synapses, spikes, mean_rate_hz, simulated_seconds, wall_seconds,
 synaptic_events, seed and dt_ms. Progress goes to stderr.`,
@@ -105,8 +115,8 @@ synaptic_events, seed and dt_ms. Progress goes to stderr.`,
 			if duration <= 0 {
 				return fmt.Errorf("--duration %v must be positive", duration)
 			}
-			if format != "tsv" && format != "csv" {
-				return fmt.Errorf("--format %q: want tsv or csv", format)
+			if format != "tsv" && format != "csv" && format != "parquet" {
+				return fmt.Errorf("--format %q: want tsv, csv or parquet", format)
 			}
 			rng := rand.New(rand.NewPCG(seed, 0x636f6e6e))
 			var (
@@ -136,7 +146,7 @@ synaptic_events, seed and dt_ms. Progress goes to stderr.`,
 				if cmd.Flags().Changed("neurons") {
 					n = neurons
 				}
-				net, err := readNetworkFile(network, n)
+				net, err := connectome.ReadNetworkFile(network, n)
 				if err != nil {
 					return err
 				}
@@ -199,8 +209,30 @@ synaptic_events, seed and dt_ms. Progress goes to stderr.`,
 				}
 				s.SetState(v, gE, gI)
 			}
+			var conf simulateConfig
+			conf.Simulate.Model, conf.Simulate.Neurons, conf.Simulate.Synapses = model, s.Net.N, len(s.Net.Edges)
+			conf.Simulate.DurationS, conf.Simulate.DtMs, conf.Simulate.Seed = duration.Seconds(), s.P.Dt, seed
+			conf.Simulate.Network, conf.Simulate.InitialState = network, initState
+			if model == "brunel" {
+				conf.Simulate.Regime = reg.Name
+			}
+			conf.Params = s.P
+			writeNet := func(path string) error {
+				if !connectome.IsParquet(path) {
+					return writeAtomic(path, func(w io.Writer) error { return connectome.WriteNetwork(w, s.Net, sepFor(path)) })
+				}
+				m, err := connectomeMeta(cmd, connectome.TableNetwork, model, s.Net.N, seed, conf)
+				if err != nil {
+					return err
+				}
+				m.Extra["weight_unit"] = "mV"
+				if model == "coba" {
+					m.Extra["weight_unit"] = "nS"
+				}
+				return parquetout.WriteFile(path, connectome.EdgeRows(s.Net), m, parquetout.Options{})
+			}
 			if saveNet != "" {
-				if err := writeAtomic(saveNet, func(w io.Writer) error { return connectome.WriteNetwork(w, s.Net, sepFor(saveNet)) }); err != nil {
+				if err := writeNet(saveNet); err != nil {
 					return err
 				}
 			}
@@ -242,14 +274,20 @@ synaptic_events, seed and dt_ms. Progress goes to stderr.`,
 				if err := os.MkdirAll(outDir, 0o755); err != nil {
 					return err
 				}
-				sep := '\t'
-				if format == "csv" {
-					sep = ','
-				}
-				if err := writeAtomic(filepath.Join(outDir, "spikes."+format), func(w io.Writer) error { return connectome.WriteSpikes(w, spikes, sep) }); err != nil {
+				spath := filepath.Join(outDir, "spikes."+format)
+				if format == "parquet" {
+					m, err := connectomeMeta(cmd, connectome.TableSpikes, model, s.Net.N, seed, conf)
+					if err != nil {
+						return err
+					}
+					m.Extra["simulated_seconds"] = strconv.FormatFloat(simSec, 'g', -1, 64)
+					if err := parquetout.WriteFile(spath, connectome.SpikeRows(spikes), m, parquetout.Options{}); err != nil {
+						return err
+					}
+				} else if err := writeAtomic(spath, func(w io.Writer) error { return connectome.WriteSpikes(w, spikes, sepFor(spath)) }); err != nil {
 					return err
 				}
-				if err := writeAtomic(filepath.Join(outDir, "network."+format), func(w io.Writer) error { return connectome.WriteNetwork(w, s.Net, sep) }); err != nil {
+				if err := writeNet(filepath.Join(outDir, "network."+format)); err != nil {
 					return err
 				}
 				rp := connectome.RasterPlot{Title: fmt.Sprintf("%s, %d neurons, seed %d", model, s.Net.N, seed), Neurons: s.Net.N,
@@ -280,11 +318,11 @@ synaptic_events, seed and dt_ms. Progress goes to stderr.`,
 	fs.DurationVar(&duration, "duration", time.Second, "simulated time")
 	fs.Uint64Var(&seed, "seed", 1, "random seed (network, initial state, external input)")
 	fs.Float64Var(&dt, "dt", 0.1, "integration step, ms")
-	fs.StringVar(&network, "network", "", "edge table (pre, post, weight, delay in ms; .tsv or .csv) to simulate instead of a random network")
-	fs.StringVar(&saveNet, "save-network", "", "write the network's edge table here (.csv for commas, else tabs)")
+	fs.StringVar(&network, "network", "", "edge table (pre, post, weight, delay_ms; .tsv, .csv or .parquet) to simulate instead of a random network")
+	fs.StringVar(&saveNet, "save-network", "", "write the network's edge table here (.parquet for Parquet, .csv for commas, else tabs)")
 	fs.StringVar(&initState, "initial-state", "", "table of the initial state (columns neuron, v in mV, ge and gi in weight units) replacing the model's random one")
 	fs.StringVar(&outDir, "out", "", "directory for spikes, network and raster.png")
-	fs.StringVar(&format, "format", "tsv", "table format in --out: tsv or csv")
+	fs.StringVar(&format, "format", "tsv", "table format in --out: tsv, csv or parquet")
 	fs.BoolVar(&jsonOut, "json", false, "print a JSON summary as the last line of stdout")
 	return cmd
 }
@@ -296,13 +334,39 @@ func withDt(p connectome.Params, dt float64, cmd *cobra.Command) connectome.Para
 	return p
 }
 
-func readNetworkFile(path string, n int) (*connectome.Network, error) {
-	f, err := os.Open(path)
+// simulateConfig is the resolved configuration in the Parquet footers.
+type simulateConfig struct {
+	Simulate struct {
+		Model        string  `yaml:"model"`
+		Regime       string  `yaml:"regime,omitempty"`
+		Neurons      int     `yaml:"neurons"`
+		Synapses     int     `yaml:"synapses"`
+		DurationS    float64 `yaml:"duration_s"`
+		DtMs         float64 `yaml:"dt_ms"`
+		Seed         uint64  `yaml:"seed"`
+		Network      string  `yaml:"network,omitempty"`
+		InitialState string  `yaml:"initial_state,omitempty"`
+	} `yaml:"simulate"`
+	Params connectome.Params `yaml:"params"`
+}
+
+// connectomeMeta is the footer of a connectome Parquet table: the standard
+// keys plus model and neurons (the network size, which an edge or spike
+// table alone does not carry).
+func connectomeMeta(cmd *cobra.Command, table, model string, neurons int, seed uint64, conf simulateConfig) (parquetout.Meta, error) {
+	created, err := creationTime(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
-		return nil, err
+		return parquetout.Meta{}, err
 	}
-	defer f.Close()
-	return connectome.ReadNetwork(f, path, n)
+	y, err := yaml.Marshal(conf)
+	if err != nil {
+		return parquetout.Meta{}, err
+	}
+	return parquetout.Meta{
+		Tool: "neurogfn", Version: versionString(), Commit: buildCommit(), CommandLine: commandLine(cmd),
+		Seed: seed, ConfigYAML: string(y), Created: created, Table: table,
+		Extra: map[string]string{"model": model, connectome.FooterNeurons: strconv.Itoa(neurons)},
+	}, nil
 }
 
 type loglikSummary struct {
@@ -335,9 +399,10 @@ and it fires with hazard rho0 exp((u - theta)/delta_u). The log-likelihood is
 a sum of one term per postsynaptic neuron. The log prior has Bernoulli(p)
 edges, Dale's law and log-normal weight magnitudes (up to a constant).
 
---spikes is a table with columns neuron and time (s), sorted by time;
---network an edge table (pre, post, weight in mV, delay in ms). Malformed
-tables are reported with file and line.`,
+--spikes is a table with columns neuron and time (s; time_s in Parquet),
+sorted by time; --network an edge table (pre, post, weight in mV, delay_ms).
+Either may be TSV, CSV or Parquet (.parquet). Malformed tables are reported
+with file and line (Parquet: row).`,
 		Example: `  neurogfn connectome simulate --model cuba --neurons 200 --duration 2s --out run
   neurogfn connectome loglik --spikes run/spikes.tsv --network run/network.tsv --duration 2s --json`,
 		Args: cobra.NoArgs,
@@ -345,16 +410,11 @@ tables are reported with file and line.`,
 			if spikesPath == "" || netPath == "" {
 				return fmt.Errorf("--spikes and --network are required")
 			}
-			net, err := readNetworkFile(netPath, neurons)
+			net, err := connectome.ReadNetworkFile(netPath, neurons)
 			if err != nil {
 				return err
 			}
-			f, err := os.Open(spikesPath)
-			if err != nil {
-				return err
-			}
-			spikes, err := connectome.ReadSpikes(f, spikesPath, net.N)
-			f.Close()
+			spikes, err := connectome.ReadSpikesFile(spikesPath, net.N)
 			if err != nil {
 				return err
 			}
@@ -382,8 +442,8 @@ tables are reported with file and line.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&spikesPath, "spikes", "", "spike table (neuron, time in s)")
-	fs.StringVar(&netPath, "network", "", "edge table (pre, post, weight in mV, delay in ms)")
+	fs.StringVar(&spikesPath, "spikes", "", "spike table (neuron, time in s; .tsv, .csv or .parquet)")
+	fs.StringVar(&netPath, "network", "", "edge table (pre, post, weight in mV, delay_ms; .tsv, .csv or .parquet)")
 	fs.IntVar(&neurons, "neurons", 0, "number of neurons (default: largest id in the edge table + 1)")
 	fs.DurationVar(&duration, "duration", 0, "observation window (default: up to the last spike)")
 	fs.Float64Var(&ep.TauM, "tau-m", ep.TauM, "membrane time constant, ms")

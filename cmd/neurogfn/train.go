@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/neurogfn/neurogfn/gfn"
 	"github.com/neurogfn/neurogfn/gfn/nn"
+	"github.com/neurogfn/neurogfn/parquetout"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -218,32 +218,17 @@ func saveCheckpoint[S any](tr *gfn.Trainer[S], path string) error {
 	return writeAtomic(path, func(w io.Writer) error { return tr.SaveCheckpoint(w) })
 }
 
-// writeAtomic writes a file through a hidden temporary file in the same
-// folder, synced and renamed into place, so readers never see a partial
-// file.
+// writeAtomic writes a file through parquetout's atomic file (a hidden
+// temporary file in the same folder, synced and renamed into place), so
+// readers never see a partial file.
 func writeAtomic(path string, write func(io.Writer) error) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	f, err := parquetout.Create(path)
 	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Abort()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return f.Commit()
 }
