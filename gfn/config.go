@@ -27,10 +27,16 @@ const (
 	FM Loss = "fm"
 	// ZVar is the log-partition variance loss (no learned log Z).
 	ZVar Loss = "zvar"
+	// MLE maximises log P_F(tau) - log P_B(tau | x) of trajectories traced
+	// back from given objects (replay only, Replay.Fraction = 1): it fits the
+	// forward policy to samples of the target, e.g. from MCMC, as a warm
+	// start before a balance loss (Zhang et al. 2022, MLE-GFN with fixed or
+	// learned P_B). It does not use rewards or train log Z.
+	MLE Loss = "mle"
 )
 
 // Losses lists every objective.
-var Losses = []Loss{TB, DB, MDB, SubTB, FM, ZVar}
+var Losses = []Loss{TB, DB, MDB, SubTB, FM, ZVar, MLE}
 
 // BackwardKind selects the backward policy used in training.
 type BackwardKind string
@@ -110,8 +116,12 @@ func (c Config) Validate() error {
 	}
 	switch c.Loss {
 	case TB, DB, MDB, SubTB, FM, ZVar:
+	case MLE:
+		if c.Replay.Capacity < 1 || c.Replay.Fraction != 1 {
+			errs = append(errs, errors.New("the mle loss learns from stored objects only: it needs a replay buffer and replay fraction 1"))
+		}
 	default:
-		errs = append(errs, fmt.Errorf("unknown loss %q (want one of tb, db, mdb, subtb, fm, zvar)", string(c.Loss)))
+		errs = append(errs, fmt.Errorf("unknown loss %q (want one of tb, db, mdb, subtb, fm, zvar, mle)", string(c.Loss)))
 	}
 	switch c.Backward {
 	case BackwardUniform, BackwardLearned, BackwardTree:

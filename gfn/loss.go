@@ -89,6 +89,12 @@ func (l *lossBuilder[S]) build(t *nn.Tape, trajs []Trajectory[S], stateLogR []fl
 	}
 	nt := len(trajs)
 	switch l.cfg.Loss {
+	case MLE:
+		sum := t.SegmentSum(fwd, l.rowTraj, nt)
+		if bwd != nil {
+			sum = t.Sub(sum, t.SegmentSum(bwd, l.bTraj, nt))
+		}
+		return t.Scale(-1, t.Mean(sum)), l.model.LogZ.W.Data[0], nil
 	case TB, ZVar:
 		sum := t.SegmentSum(fwd, l.rowTraj, nt)
 		if bwd != nil {

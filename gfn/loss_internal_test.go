@@ -65,6 +65,9 @@ func TestLossGradients(t *testing.T) {
 			cfg.Loss, cfg.Backward = loss, back
 			cfg.Model.Hidden, cfg.Model.Layers, cfg.Model.Activation = 6, 2, nn.Tanh
 			cfg.Huber = 0
+			if loss == MLE {
+				cfg.Replay = Replay{Capacity: 10, Fraction: 1}
+			}
 			if loss == DB {
 				cfg.Huber = 0.7 // exercise the Huber branch too
 			}

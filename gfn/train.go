@@ -115,6 +115,9 @@ func (tr *Trainer[S]) Iterate() (Stats, error) {
 	if tr.Replay != nil && tr.Replay.Len() >= bs {
 		nReplay = int(math.Round(cfg.Replay.Fraction * float64(bs)))
 	}
+	if cfg.Loss == MLE && nReplay < bs {
+		return Stats{}, fmt.Errorf("gfn: the mle loss needs at least a batch (%d) of stored objects, the buffer has %d", bs, tr.Replay.Len())
+	}
 	nFresh := bs - nReplay
 	rngs := make([]*rand.Rand, bs)
 	for i := range rngs {
