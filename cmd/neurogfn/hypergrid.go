@@ -7,6 +7,7 @@ import (
 	"github.com/neurogfn/neurogfn/gfn"
 	"github.com/neurogfn/neurogfn/gfn/envs/hypergrid"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func newHypergridCmd() *cobra.Command {
@@ -38,6 +39,34 @@ type hypergridSummary struct {
 	MsPerIteration float64 `json:"ms_per_iteration"`
 }
 
+// hypergridFlags are the environment flags shared by the hypergrid
+// commands.
+type hypergridFlags struct {
+	ndim, height int
+	r0, r1, r2   float64
+}
+
+func (h *hypergridFlags) register(fs *pflag.FlagSet) {
+	fs.IntVar(&h.ndim, "ndim", 2, "grid dimensions D")
+	fs.IntVar(&h.height, "height", 8, "grid side H")
+	fs.Float64Var(&h.r0, "r0", 0.1, "base reward R0")
+	fs.Float64Var(&h.r1, "r1", 0.5, "band reward R1")
+	fs.Float64Var(&h.r2, "r2", 2.0, "mode reward R2")
+}
+
+// env builds the environment the flags describe.
+func (h *hypergridFlags) env() (*hypergrid.Env, error) {
+	if h.r0 <= 0 || h.r1 < 0 || h.r2 < 0 {
+		return nil, fmt.Errorf("rewards need R0 > 0 and R1, R2 >= 0 (got %g, %g, %g)", h.r0, h.r1, h.r2)
+	}
+	env, err := hypergrid.New(h.ndim, h.height)
+	if err != nil {
+		return nil, err
+	}
+	env.R0, env.R1, env.R2 = h.r0, h.r1, h.r2
+	return env, nil
+}
+
 // hypergridDefaults is the training configuration of the hypergrid
 // commands. torchgfn trains HyperGrid at a learning rate of 1e-3; at that
 // rate TB (ours, and a plain PyTorch TB, bench/torch_hypergrid_tb.py)
@@ -52,8 +81,7 @@ func hypergridDefaults() gfn.Config {
 func newHypergridTrainCmd() *cobra.Command {
 	var (
 		f              trainFlags
-		ndim, height   int
-		r0, r1, r2     float64
+		hf             hypergridFlags
 		exactMaxStates int
 	)
 	def := hypergridDefaults()
@@ -76,17 +104,13 @@ log_z, log_z_true, iterations, wall_seconds and ms_per_iteration.`,
 			if err != nil {
 				return err
 			}
-			env, err := hypergrid.New(ndim, height)
+			env, err := hf.env()
 			if err != nil {
 				return err
 			}
-			env.R0, env.R1, env.R2 = r0, r1, r2
-			if r0 <= 0 || r1 < 0 || r2 < 0 {
-				return fmt.Errorf("rewards need R0 > 0 and R1, R2 >= 0 (got %g, %g, %g)", r0, r1, r2)
-			}
 			states := 1.0
-			for range ndim {
-				states *= float64(height)
+			for range env.NDim {
+				states *= float64(env.Height)
 			}
 			if states > float64(exactMaxStates) {
 				return fmt.Errorf("the grid has %.0f states, more than --exact-max-states %d allows for the exact evaluation", states, exactMaxStates)
@@ -104,7 +128,7 @@ log_z, log_z_true, iterations, wall_seconds and ms_per_iteration.`,
 				return err
 			}
 			sum := hypergridSummary{
-				Env: "hypergrid", NDim: ndim, Height: height, Loss: string(cfg.Loss), Seed: cfg.Seed, BatchSize: cfg.BatchSize,
+				Env: "hypergrid", NDim: env.NDim, Height: env.Height, Loss: string(cfg.Loss), Seed: cfg.Seed, BatchSize: cfg.BatchSize,
 				L1Exact: ex.L1, LogZ: res.last.LogZ, LogZTrue: env.TrueLogZ(),
 				Iterations: tr.Step, WallSeconds: res.wall,
 			}
@@ -120,7 +144,7 @@ log_z, log_z_true, iterations, wall_seconds and ms_per_iteration.`,
 				fmt.Fprintln(out, string(b))
 				return nil
 			}
-			fmt.Fprintf(out, "HyperGrid %d-D height %d, %s, %d iterations of %d trajectories\n", ndim, height, cfg.Loss, tr.Step, cfg.BatchSize)
+			fmt.Fprintf(out, "HyperGrid %d-D height %d, %s, %d iterations of %d trajectories\n", env.NDim, env.Height, cfg.Loss, tr.Step, cfg.BatchSize)
 			fmt.Fprintf(out, "exact L1 to target  %.5f  (sum over %d states of |p - R/Z|)\n", ex.L1, len(ex.P))
 			fmt.Fprintf(out, "log Z learned       %.5f\nlog Z true          %.5f\n", sum.LogZ, sum.LogZTrue)
 			fmt.Fprintf(out, "time                %.2f s (%.3f ms per iteration)\n", sum.WallSeconds, sum.MsPerIteration)
@@ -128,11 +152,7 @@ log_z, log_z_true, iterations, wall_seconds and ms_per_iteration.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.IntVar(&ndim, "ndim", 2, "grid dimensions D")
-	fs.IntVar(&height, "height", 8, "grid side H")
-	fs.Float64Var(&r0, "r0", 0.1, "base reward R0")
-	fs.Float64Var(&r1, "r1", 0.5, "band reward R1")
-	fs.Float64Var(&r2, "r2", 2.0, "mode reward R2")
+	hf.register(fs)
 	fs.IntVar(&exactMaxStates, "exact-max-states", 1<<20, "largest grid evaluated exactly")
 	f.register(fs, def)
 	return cmd

@@ -9,6 +9,7 @@ import (
 	"github.com/neurogfn/neurogfn/gfn"
 	"github.com/neurogfn/neurogfn/gfn/envs/pointset"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func newPointsetCmd() *cobra.Command {
@@ -49,6 +50,23 @@ type pointsetSummary struct {
 	MsPerIteration float64   `json:"ms_per_iteration"`
 }
 
+// pointsetFlags are the environment flags shared by the pointset commands.
+type pointsetFlags struct {
+	lambda, alpha, beta float64
+	maxPoints           int
+}
+
+func (p *pointsetFlags) register(fs *pflag.FlagSet) {
+	fs.Float64Var(&p.lambda, "lambda", 3, "Poisson intensity lambda")
+	fs.IntVar(&p.maxPoints, "max-points", 8, "largest number of points K")
+	fs.Float64Var(&p.alpha, "alpha", 2, "alpha of the Beta density f")
+	fs.Float64Var(&p.beta, "beta", 5, "beta of the Beta density f")
+}
+
+func (p *pointsetFlags) env() (*pointset.Env, error) {
+	return pointset.New(p.lambda, p.maxPoints, p.alpha, p.beta)
+}
+
 // pointsetDefaults is the training configuration of the pointset commands:
 // a smaller network and batch than HyperGrid's suffice.
 func pointsetDefaults() gfn.Config {
@@ -60,9 +78,9 @@ func pointsetDefaults() gfn.Config {
 
 func newPointsetTrainCmd() *cobra.Command {
 	var (
-		f                   trainFlags
-		lambda, alpha, beta float64
-		maxPoints, samples  int
+		f       trainFlags
+		pf      pointsetFlags
+		samples int
 	)
 	def := pointsetDefaults()
 	cmd := &cobra.Command{
@@ -83,7 +101,7 @@ come from importance weights of the same samples.`,
 			if samples < 1 {
 				return fmt.Errorf("--samples %d must be at least 1", samples)
 			}
-			env, err := pointset.New(lambda, maxPoints, alpha, beta)
+			env, err := pf.env()
 			if err != nil {
 				return err
 			}
@@ -98,7 +116,7 @@ come from importance weights of the same samples.`,
 			fmt.Fprintf(cmd.ErrOrStderr(), "pointset: drawing %d samples\n", samples)
 			bounds, trajs := gfn.Evaluate(env, tr.Policy(), tr.BackwardPolicy(), samples, 1000, cfg.Seed^0x5eed)
 			sum := pointsetSummary{
-				Env: "pointset", Lambda: lambda, MaxPoints: maxPoints, Alpha: alpha, Beta: beta,
+				Env: "pointset", Lambda: env.Lambda, MaxPoints: env.MaxPoints, Alpha: env.Alpha, Beta: env.Beta,
 				Loss: string(cfg.Loss), Seed: cfg.Seed, LogZ: res.last.LogZ, LogZTrue: env.LogZ(),
 				LogZIS: bounds.LogZ, ELBO: bounds.ELBO, ESS: bounds.ESS, Samples: samples,
 				PKTrue: env.PK(), Iterations: tr.Step, WallSeconds: res.wall,
@@ -109,7 +127,7 @@ come from importance weights of the same samples.`,
 			if res.iterations > 0 {
 				sum.MsPerIteration = 1000 * res.wall / float64(res.iterations)
 			}
-			counts := make([]float64, maxPoints+1)
+			counts := make([]float64, env.MaxPoints+1)
 			var pts []float64
 			for i := range trajs {
 				x := trajs[i].Object()
@@ -128,7 +146,7 @@ come from importance weights of the same samples.`,
 				fmt.Fprintln(out, string(b))
 				return nil
 			}
-			fmt.Fprintf(out, "Point sets: lambda %g, at most %d points, f = Beta(%g, %g); %s, %d iterations\n", lambda, maxPoints, alpha, beta, cfg.Loss, tr.Step)
+			fmt.Fprintf(out, "Point sets: lambda %g, at most %d points, f = Beta(%g, %g); %s, %d iterations\n", env.Lambda, env.MaxPoints, env.Alpha, env.Beta, cfg.Loss, tr.Step)
 			fmt.Fprintf(out, "%4s %10s %10s\n", "k", "sampled", "true")
 			for k := range counts {
 				fmt.Fprintf(out, "%4d %10.5f %10.5f\n", k, counts[k], sum.PKTrue[k])
@@ -140,10 +158,7 @@ come from importance weights of the same samples.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.Float64Var(&lambda, "lambda", 3, "Poisson intensity lambda")
-	fs.IntVar(&maxPoints, "max-points", 8, "largest number of points K")
-	fs.Float64Var(&alpha, "alpha", 2, "alpha of the Beta density f")
-	fs.Float64Var(&beta, "beta", 5, "beta of the Beta density f")
+	pf.register(fs)
 	fs.IntVar(&samples, "samples", 100000, "sets drawn for the evaluation")
 	f.register(fs, def)
 	return cmd

@@ -110,10 +110,9 @@ the output folder is missing or not writable (checked before training);
 
 func newHypergridSampleCmd() *cobra.Command {
 	var (
-		f            trainFlags
-		sf           sampleFlags
-		ndim, height int
-		r0, r1, r2   float64
+		f  trainFlags
+		sf sampleFlags
+		hf hypergridFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sample",
@@ -124,17 +123,13 @@ func newHypergridSampleCmd() *cobra.Command {
   neurogfn hypergrid sample --chains 8 --iterations 250 --samples 10000 --out results/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := hypergrid.New(ndim, height)
+			env, err := hf.env()
 			if err != nil {
 				return err
 			}
-			if r0 <= 0 || r1 < 0 || r2 < 0 {
-				return fmt.Errorf("rewards need R0 > 0 and R1, R2 >= 0 (got %g, %g, %g)", r0, r1, r2)
-			}
-			env.R0, env.R1, env.R2 = r0, r1, r2
 			app := sampleApp[hypergrid.State]{
 				name: "hypergrid", env: env,
-				params: map[string]any{"name": "hypergrid", "ndim": ndim, "height": height, "r0": r0, "r1": r1, "r2": r2},
+				params: map[string]any{"name": "hypergrid", "ndim": env.NDim, "height": env.Height, "r0": env.R0, "r1": env.R1, "r2": env.R2},
 				posterior: func(dst []parquetout.PosteriorRow, chain int32, draw int64, x hypergrid.State) []parquetout.PosteriorRow {
 					for d, v := range x {
 						dst = append(dst, parquetout.PosteriorRow{Chain: chain, Draw: draw, Param: "x", Dim: int32(d), Value: float64(v)})
@@ -146,11 +141,7 @@ func newHypergridSampleCmd() *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	fs.IntVar(&ndim, "ndim", 2, "grid dimensions D")
-	fs.IntVar(&height, "height", 8, "grid side H")
-	fs.Float64Var(&r0, "r0", 0.1, "base reward R0")
-	fs.Float64Var(&r1, "r1", 0.5, "band reward R1")
-	fs.Float64Var(&r2, "r2", 2.0, "mode reward R2")
+	hf.register(fs)
 	f.register(fs, hypergridDefaults())
 	sf.register(fs)
 	return cmd
@@ -158,10 +149,9 @@ func newHypergridSampleCmd() *cobra.Command {
 
 func newPointsetSampleCmd() *cobra.Command {
 	var (
-		f                   trainFlags
-		sf                  sampleFlags
-		lambda, alpha, beta float64
-		maxPoints           int
+		f  trainFlags
+		sf sampleFlags
+		pf pointsetFlags
 	)
 	def := pointsetDefaults()
 	cmd := &cobra.Command{
@@ -174,13 +164,13 @@ Point-set posterior: param k (dim -1, value = number of points) and param t
 		Example: `  neurogfn pointset sample --lambda 3 --max-points 8 --alpha 2 --beta 5 --iterations 2000 --samples 10000 --seed 1 --out results/`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := pointset.New(lambda, maxPoints, alpha, beta)
+			env, err := pf.env()
 			if err != nil {
 				return err
 			}
 			app := sampleApp[pointset.State]{
 				name: "pointset", env: env,
-				params: map[string]any{"name": "pointset", "lambda": lambda, "max_points": maxPoints, "alpha": alpha, "beta": beta},
+				params: map[string]any{"name": "pointset", "lambda": env.Lambda, "max_points": env.MaxPoints, "alpha": env.Alpha, "beta": env.Beta},
 				posterior: func(dst []parquetout.PosteriorRow, chain int32, draw int64, x pointset.State) []parquetout.PosteriorRow {
 					dst = append(dst, parquetout.PosteriorRow{Chain: chain, Draw: draw, Param: "k", Dim: -1, Value: float64(len(x))})
 					ts := slices.Sorted(slices.Values(x))
@@ -194,10 +184,7 @@ Point-set posterior: param k (dim -1, value = number of points) and param t
 		},
 	}
 	fs := cmd.Flags()
-	fs.Float64Var(&lambda, "lambda", 3, "Poisson intensity lambda")
-	fs.IntVar(&maxPoints, "max-points", 8, "largest number of points K")
-	fs.Float64Var(&alpha, "alpha", 2, "alpha of the Beta density f")
-	fs.Float64Var(&beta, "beta", 5, "beta of the Beta density f")
+	pf.register(fs)
 	f.register(fs, def)
 	sf.register(fs)
 	return cmd
