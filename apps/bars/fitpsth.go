@@ -25,12 +25,11 @@ type FitConfig struct {
 }
 
 // DefaultFitConfig is BARS's default run (2000 draws, uniform prior on
-// 1..60 knots, 500 grid points) with the RJMCMC sampler. The GFlowNet
-// sampler (SamplerGFN) targets the same posterior but does not yet pass the
-// agreement checks against BarsP and RJMCMC, so it is opt-in.
+// 1..60 knots, 500 grid points) with the GFlowNet sampler (see
+// DefaultGFNConfig).
 func DefaultFitConfig() FitConfig {
 	return FitConfig{
-		Sampler: SamplerRJMCMC, Samples: 2000, Fine: 500, Prior: DefaultPrior(),
+		Sampler: SamplerGFN, Samples: 2000, Fine: 500, Prior: DefaultPrior(),
 		RJMCMC: DefaultRJConfig(), GFN: DefaultGFNConfig(),
 	}
 }
@@ -93,7 +92,7 @@ func FitPSTH(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64, progress 
 			}
 		})
 	case SamplerGFN:
-		iters := cfg.GFN.Iterations
+		iters := cfg.GFN.Pretrain + cfg.GFN.Iterations
 		res.GFN, err = SampleGFN(ctx, m, cfg.GFN, cfg.Samples, seed, func(s gfn.Stats) {
 			if s.Step%100 == 0 || s.Step == iters {
 				progress(fmt.Sprintf("gfn: training iteration %d of %d, loss %.4g", s.Step, iters, s.Loss))

@@ -12,23 +12,37 @@ import (
 type GFNConfig struct {
 	Train      gfn.Config `yaml:"train" json:"-"`
 	Iterations int        `yaml:"iterations" json:"iterations"`
+	// Ordered selects the left-to-right construction (see Env.Ordered).
+	Ordered bool `yaml:"ordered" json:"ordered"`
+	// Pretrain iterations fit the forward policy to the warm-start chain's
+	// states by maximum likelihood (gfn.MLE) before the balance loss.
+	Pretrain int `yaml:"pretrain" json:"pretrain"`
+	// Correct runs the draws through an independence Metropolis-Hastings
+	// correction (exact posterior whatever the training accuracy).
+	Correct bool `yaml:"correct" json:"correct"`
 	// WarmStart runs a short RJMCMC chain first: its best knot set sets the
 	// reward offset (so log Z starts near zero) and its states seed the
 	// replay buffer when replay is on.
 	WarmStart RJConfig `yaml:"warm_start" json:"-"`
 }
 
-// DefaultGFNConfig is the sampler setting validated on the BARS example.
+// DefaultGFNConfig is the sampler setting validated on the BARS example: the
+// left-to-right construction, fitted by maximum likelihood to a short
+// RJMCMC run (5000 states), no balance-loss fine-tuning, and the Metropolis
+// correction. (Trajectory balance from scratch, or after the maximum
+// likelihood fit, concentrated on one k with importance ESS ≈ 0.001 in
+// 1500-5000 iterations; the fit alone has ESS ≈ 0.14 and the corrected
+// chain accepts ≈ 18% of proposals.)
 func DefaultGFNConfig() GFNConfig {
 	t := gfn.DefaultConfig()
 	t.Model.Hidden = 128
 	t.Model.Components = 6
 	t.Model.ConcMax = 3000
 	t.BatchSize = 64
-	t.Replay = gfn.Replay{Capacity: 5000, Fraction: 0.25}
+	t.Replay = gfn.Replay{Capacity: 5000, Fraction: 0.5}
 	w := DefaultRJConfig()
-	w.Burnin, w.Samples = 500, 3000
-	return GFNConfig{Train: t, Iterations: 1500, WarmStart: w}
+	w.Burnin, w.Samples, w.Thin = 1000, 5000, 4
+	return GFNConfig{Train: t, Ordered: true, Pretrain: 2000, Correct: true, WarmStart: w}
 }
 
 // GFNResult is a trained sampler with its draws.
@@ -39,27 +53,22 @@ type GFNResult struct {
 	// Bounds are the importance-sampling diagnostics of the draws (log Z
 	// relative to the environment's offset).
 	Bounds gfn.Bounds
-	// Excluded counts draws in the region BARS excludes, which were
-	// discarded (the kept draws follow the sampler conditioned on the
-	// posterior's support).
+	// Excluded counts draws in the region BARS excludes (discarded, or
+	// rejected by the Metropolis correction).
 	Excluded int
+	// Proposed and Accepted count the Metropolis correction's proposals.
+	Proposed, Accepted int
 }
 
 // SampleGFN trains a GFlowNet on the model's posterior and draws n knot
 // sets from it. progress, if non-nil, gets the training statistics after
 // each iteration.
 func SampleGFN(ctx context.Context, m *Model, cfg GFNConfig, n int, seed uint64, progress func(gfn.Stats)) (*GFNResult, error) {
-	return SampleGFNOrdered(ctx, m, cfg, n, seed, false, progress)
-}
-
-// SampleGFNOrdered is SampleGFN with a choice of construction (see
-// Env.Ordered).
-func SampleGFNOrdered(ctx context.Context, m *Model, cfg GFNConfig, n int, seed uint64, ordered bool, progress func(gfn.Stats)) (*GFNResult, error) {
 	env, err := NewEnv(m)
 	if err != nil {
 		return nil, err
 	}
-	env.Ordered = ordered
+	env.Ordered = cfg.Ordered
 	var warm *Chain
 	if cfg.WarmStart.Samples > 0 {
 		warm, err = RJMCMC(ctx, m, cfg.WarmStart, gfn.Stream(seed, 1<<40), nil)
@@ -74,6 +83,12 @@ func SampleGFNOrdered(ctx context.Context, m *Model, cfg GFNConfig, n int, seed 
 	}
 	tc := cfg.Train
 	tc.Seed = seed
+	if cfg.Pretrain > 0 {
+		if warm == nil {
+			return nil, fmt.Errorf("pretraining needs a warm-start chain")
+		}
+		tc.Replay.Capacity = max(tc.Replay.Capacity, len(warm.Knots))
+	}
 	tr, err := gfn.NewTrainer[[]float64](env, tc)
 	if err != nil {
 		return nil, err
@@ -83,16 +98,41 @@ func SampleGFNOrdered(ctx context.Context, m *Model, cfg GFNConfig, n int, seed 
 			tr.Replay.Add(k, warm.LogPost[i]-env.Offset)
 		}
 	}
-	if err := tr.Train(ctx, cfg.Iterations, progress); err != nil {
+	if cfg.Pretrain > 0 {
+		// Maximum likelihood on the chain's states, then the balance loss
+		// from there (the trainer reads its Config at every iteration).
+		loss, frac := tr.Config.Loss, tr.Config.Replay.Fraction
+		tr.Config.Loss, tr.Config.Replay.Fraction = gfn.MLE, 1
+		if err := tr.Train(ctx, cfg.Pretrain, progress); err != nil {
+			return nil, err
+		}
+		tr.Config.Loss, tr.Config.Replay.Fraction = loss, frac
+	}
+	if err := tr.Train(ctx, cfg.Pretrain+cfg.Iterations, progress); err != nil {
 		return nil, err
 	}
-	res := &GFNResult{Chain: &Chain{}, Trainer: tr, Env: env}
+	res := &GFNResult{Trainer: tr, Env: env}
+	if cfg.Correct {
+		err = res.metropolis(ctx, m, n, seed)
+	} else {
+		err = res.draw(m, n, seed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// draw keeps the sampler's own draws, discarding those in the region the
+// posterior excludes (they follow the sampler conditioned on the support).
+func (res *GFNResult) draw(m *Model, n int, seed uint64) error {
+	res.Chain = &Chain{}
 	ch := res.Chain
 	for round := uint64(0); len(ch.Knots) < n; round++ {
 		if round > 0 && res.Excluded > 10*n {
-			return nil, fmt.Errorf("%s: %d of the GFlowNet's draws fall where BARS's posterior is zero; train longer", m.Data.Name, res.Excluded)
+			return fmt.Errorf("%s: %d of the GFlowNet's draws fall where BARS's posterior is zero; train longer", m.Data.Name, res.Excluded)
 		}
-		b, trajs := gfn.Evaluate[[]float64](env, tr.Policy(), gfn.Uniform[[]float64]{}, n-len(ch.Knots), 500, seed^0xba25+round)
+		b, trajs := gfn.Evaluate[[]float64](res.Env, res.Trainer.Policy(), gfn.Uniform[[]float64]{}, n-len(ch.Knots), 500, seed^0xba25+round)
 		if round == 0 {
 			res.Bounds = b
 		}
@@ -108,5 +148,64 @@ func SampleGFNOrdered(ctx context.Context, m *Model, cfg GFNConfig, n int, seed 
 			ch.Fits = append(ch.Fits, f)
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// metropolis turns the sampler's draws into an exact Markov chain: an
+// independence Metropolis-Hastings chain on (object, trajectory) with the
+// GFlowNet as proposal, accepting a proposal with probability
+// min(1, w'/w), w = R(x) P_B(tau | x) / P_F(tau), where R is the exact
+// posterior (zero where BARS excludes the knot set). Its stationary
+// distribution has the posterior as its marginal whatever the sampler's
+// accuracy; the sampler's quality only sets the acceptance rate.
+func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint64) error {
+	env, tr := res.Env, res.Trainer
+	res.Chain = &Chain{}
+	ch := res.Chain
+	rng := gfn.Stream(seed, 1<<41)
+	var (
+		curW   = math.Inf(-1)
+		cur    []float64
+		curLP  float64
+		curFit *Fit
+	)
+	const batch = 500
+	for round := uint64(0); len(ch.Knots) < n; round++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, trajs := gfn.Evaluate[[]float64](env, tr.Policy(), gfn.Uniform[[]float64]{}, batch, batch, seed^0xba25+round)
+		if round == 0 {
+			res.Bounds = b
+		}
+		lpf, lpb := gfn.TrajectoryLogProbs[[]float64](env, tr.Policy(), gfn.Uniform[[]float64]{}, trajs)
+		for i := range trajs {
+			if len(ch.Knots) == n {
+				break
+			}
+			res.Proposed++
+			k := trajs[i].Object()
+			lp, f := m.logTarget(k)
+			w := math.Inf(-1)
+			if f != nil {
+				w = lp - env.Offset + lpb[i] - lpf[i]
+			} else {
+				res.Excluded++
+			}
+			if !math.IsInf(w, -1) && (math.IsInf(curW, -1) || w >= curW || math.Log(rng.Float64()) < w-curW) {
+				cur, curW, curLP, curFit = k, w, lp, f
+				res.Accepted++
+			}
+			if cur == nil {
+				continue // no valid state yet
+			}
+			ch.Knots = append(ch.Knots, cur)
+			ch.LogPost = append(ch.LogPost, curLP)
+			ch.Fits = append(ch.Fits, curFit)
+		}
+		if round > 0 && res.Accepted == 0 && res.Proposed > 20*n {
+			return fmt.Errorf("%s: no GFlowNet proposal in the posterior's support after %d; train longer", m.Data.Name, res.Proposed)
+		}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -90,8 +91,50 @@ func pooledChains(t *testing.T, m *Model, chains, samples, thin int) (Summary, *
 	return c.Summarize(draws), c
 }
 
+var (
+	rjOnce    sync.Once
+	rjSummary Summary
+)
+
+// rjmcmcReference is the pooled RJMCMC posterior on the example, computed
+// once for the tests that compare with it.
+func rjmcmcReference(t *testing.T) Summary {
+	rjOnce.Do(func() { rjSummary, _ = pooledChains(t, exampleModel(t), 4, 8000, 4) })
+	return rjSummary
+}
+
 func TestRJMCMCAgainstBARS(t *testing.T) {
+	checkAgainstBARS(t, "rjmcmc", rjmcmcReference(t))
+}
+
+// TestGFNAgainstBARS runs the GFlowNet sampler (maximum-likelihood fit to a
+// short chain, then the Metropolis correction) and holds it against the
+// BarsP reference and against the pooled RJMCMC posterior.
+func TestGFNAgainstBARS(t *testing.T) {
 	m := exampleModel(t)
-	s, _ := pooledChains(t, m, 4, 8000, 4)
-	checkAgainstBARS(t, "rjmcmc", s)
+	start := time.Now()
+	res, err := SampleGFN(context.Background(), m, DefaultGFNConfig(), 4000, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCurves(m, 500)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var draws []Draw
+	ch := res.Chain
+	for i := 0; i < len(ch.Knots); i += 2 {
+		d, err := c.Draw(ch.Knots[i], ch.LogPost[i], ch.Fits[i], rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		draws = append(draws, d)
+	}
+	s := c.Summarize(draws)
+	t.Logf("gfn: %v; importance ESS %.3f, Metropolis acceptance %d/%d, excluded %d", time.Since(start), res.Bounds.ESS, res.Accepted, res.Proposed, res.Excluded)
+	checkAgainstBARS(t, "gfn", s)
+	rj := rjmcmcReference(t)
+	d := tv(s.KPosterior, rj.KPosterior)
+	t.Logf("gfn vs rjmcmc: TV(k) %.3f, mean peak time %.4f vs %.4f s", d, s.PeakTime.Mean, rj.PeakTime.Mean)
+	if d > 0.08 || math.Abs(s.PeakTime.Mean-rj.PeakTime.Mean) > 0.003 {
+		t.Errorf("gfn and rjmcmc disagree: TV(k) %.3f (max 0.08), peak time %.4f vs %.4f s (max 3 ms)", d, s.PeakTime.Mean, rj.PeakTime.Mean)
+	}
 }

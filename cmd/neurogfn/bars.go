@@ -46,6 +46,7 @@ type barsFlags struct {
 	sampler, format, window, prior  string
 	samples, trials, burnin         int
 	kmin, kmax, iterations, fine    int
+	pretrain                        int
 	workers, shardIndex, shardCount int
 	binWidth, lambda                float64
 	seed                            uint64
@@ -151,7 +152,8 @@ func newBarsFitCmd() *cobra.Command {
 	fs.IntVar(&f.kmax, "kmax", def.Prior.Max, "largest k")
 	fs.Float64Var(&f.lambda, "lambda", 6, "Poisson prior mean of k (with --prior poisson)")
 	fs.IntVar(&f.burnin, "burnin", def.RJMCMC.Burnin, "RJMCMC burn-in iterations")
-	fs.IntVar(&f.iterations, "iterations", def.GFN.Iterations, "GFlowNet training iterations")
+	fs.IntVar(&f.pretrain, "pretrain", def.GFN.Pretrain, "GFlowNet maximum-likelihood iterations on a short RJMCMC run")
+	fs.IntVar(&f.iterations, "iterations", def.GFN.Iterations, "GFlowNet trajectory-balance iterations after that")
 	fs.IntVar(&f.fine, "fine", def.Fine, "points of the fine time grid for curves and peaks")
 	fs.IntVar(&f.workers, "workers", 0, "neurons fitted in parallel (0: number of CPUs)")
 	fs.IntVar(&f.shardIndex, "shard-index", 0, "this task's shard of the neurons, 0-based (default $SLURM_ARRAY_TASK_ID, else 0)")
@@ -170,9 +172,13 @@ func (f *barsFlags) resolve() (bars.FitConfig, bars.InputOptions, error) {
 	cfg.RJMCMC.Burnin = f.burnin
 	cfg.RJMCMC.Samples = f.samples
 	cfg.GFN.Iterations = f.iterations
+	cfg.GFN.Pretrain = f.pretrain
 	var in bars.InputOptions
 	if err := cfg.Validate(); err != nil {
 		return cfg, in, err
+	}
+	if f.pretrain < 0 {
+		return cfg, in, fmt.Errorf("--pretrain %d must be non-negative", f.pretrain)
 	}
 	if f.iterations < 0 {
 		return cfg, in, fmt.Errorf("--iterations %d must be non-negative", f.iterations)

@@ -226,7 +226,7 @@ func TestBarsFitGFN(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a GFlowNet")
 	}
-	out, stderr, err := run(context.Background(), "bars", "fit", "--sampler", "gfn", "--iterations", "10", "--samples", "50", "--fine", "40", "--json")
+	out, stderr, err := run(context.Background(), "bars", "fit", "--sampler", "gfn", "--pretrain", "20", "--iterations", "10", "--samples", "50", "--fine", "40", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
