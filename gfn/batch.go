@@ -60,7 +60,6 @@ type batch struct {
 	bFeat  []float64
 	bRow   []int
 	bFlat  []int
-	hasB   []bool // per row: backward candidates were listed
 }
 
 func newBatch(spec Spec) *batch { return &batch{spec: spec} }
@@ -81,7 +80,7 @@ func (b *batch) reset() {
 	b.kAct, b.kFeat = b.kAct[:0], b.kFeat[:0]
 	b.qAct, b.qBlock, b.qY = b.qAct[:0], b.qBlock[:0], b.qY[:0]
 	b.bStart = append(b.bStart[:0], 0)
-	b.bBRow, b.bFeat, b.bRow, b.bFlat, b.hasB = b.bBRow[:0], b.bFeat[:0], b.bRow[:0], b.bFlat[:0], b.hasB[:0]
+	b.bBRow, b.bFeat, b.bRow, b.bFlat = b.bBRow[:0], b.bFeat[:0], b.bRow[:0], b.bFlat[:0]
 }
 
 // addState appends state s of env with its forward candidates cs and
@@ -125,7 +124,6 @@ func (b *batch) addRow(u int, cs []Candidate) int {
 	b.cStart = append(b.cStart, len(b.cands))
 	b.stop = append(b.stop, stop)
 	b.bStart = append(b.bStart, b.bStart[len(b.bStart)-1])
-	b.hasB = append(b.hasB, false)
 	return r
 }
 
@@ -174,7 +172,6 @@ func (b *batch) addBackward(r int, bcs []Candidate, back int) {
 		b.bFeat = append(b.bFeat, c.Features...)
 	}
 	b.bStart[r+1] = b.bStart[r] + len(bcs)
-	b.hasB[r] = true
 	if back >= 0 {
 		if back >= len(bcs) {
 			panic(fmt.Sprintf("gfn: backward index %d of %d candidates", back, len(bcs)))
