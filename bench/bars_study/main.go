@@ -1,0 +1,269 @@
+// Command bars_study is the simulation study of the BARS app (issue 3):
+// it simulates inhomogeneous Poisson trials from known rate functions by
+// thinning, bins and pools them into PSTHs, fits each with apps/bars
+// (RJMCMC by default, or the GFlowNet), and compares the fits with the
+// truth: relISE, MSE, pointwise and simultaneous band coverage, peak-time
+// and peak-height error and interval coverage, mean k and wall time per
+// fit. See README.md.
+//
+//	go run ./bench/bars_study -cells barsc -reps 50
+//	go run ./bench/bars_study -truths A,B,C -trials 10,20,60 -bin-ms 1,5,10 -reps 200
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/neurogfn/neurogfn/apps/bars"
+)
+
+// barsCCells are the conditions of BARS C's coverage simulation
+// (shared/reference/bars-model.md §4).
+const barsCCells = "A:60:10,B:20:10,C:30:5"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bars_study:", err)
+		os.Exit(1)
+	}
+}
+
+// Output is the JSON file's content.
+type Output struct {
+	Command   []string      `json:"command"`
+	Date      string        `json:"date"`
+	GoVersion string        `json:"go_version"`
+	CPUs      int           `json:"cpus"`
+	Workers   int           `json:"workers"`
+	Seed      uint64        `json:"seed"`
+	Sampler   string        `json:"sampler"`
+	Burnin    int           `json:"burnin"`
+	Samples   int           `json:"samples"`
+	GFNIters  int           `json:"gfn_iterations,omitempty"`
+	Fine      int           `json:"fine"`
+	Prior     bars.KPrior   `json:"prior"`
+	RepsCell  int           `json:"reps_per_cell"`
+	Truths    []TruthInfo   `json:"truths"`
+	WallS     float64       `json:"wall_s"`
+	Cells     []CellSummary `json:"cells"`
+	Reps      []Rep         `json:"replicates,omitempty"`
+}
+
+// TruthInfo describes a truth in the JSON output.
+type TruthInfo struct {
+	Name  string  `json:"name"`
+	Desc  string  `json:"description"`
+	Start float64 `json:"start_s"`
+	End   float64 `json:"end_s"`
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bars_study", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	truths := fs.String("truths", "A,B,C", "truths to simulate (A realistic PSTH, B smooth bump, C sharp transient)")
+	trials := fs.String("trials", "10,20,30,60", "numbers of trials per data set (30 is BARS C's condition for truth C)")
+	binMs := fs.String("bin-ms", "1,5,10", "bin widths in ms")
+	cells := fs.String("cells", "", `explicit cells "TRUTH:TRIALS:BINMS,..." instead of the grid truths × trials × bin-ms; "barsc" = `+barsCCells+` (BARS C's conditions)`)
+	reps := fs.Int("reps", 200, "replicate data sets per cell")
+	seed := fs.Uint64("seed", 1, "base seed (data set seeds hash it with truth, condition and replicate)")
+	workers := fs.Int("workers", runtime.NumCPU(), "parallel fits")
+	sampler := fs.String("sampler", bars.SamplerRJMCMC, "sampler: rjmcmc or gfn (experimental)")
+	burnin := fs.Int("burnin", 500, "RJMCMC burn-in iterations")
+	samples := fs.Int("samples", 2000, "posterior draws per fit")
+	gfnIters := fs.Int("gfn-iterations", 0, "GFlowNet training iterations (0: the app's default)")
+	fine := fs.Int("fine", 500, "points of the fine grid for the peak (BARS: 500)")
+	truthAPath := fs.String("truth-a", "apps/bars/testdata/bars_example_reference_fit.tsv", "reference fit whose mean_rate is truth A (searched for in the working directory and its parents)")
+	jsonOut := fs.String("json", "bars_study.json", "JSON output file (\"\" for none)")
+	perRep := fs.Bool("per-rep", true, "include every replicate in the JSON")
+	tsv := fs.Bool("tsv", false, "print the table as TSV instead of markdown")
+	dataDir := fs.String("write-data", "", "directory to write every simulated data set to, in BarsP format")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *reps < 1 {
+		return fmt.Errorf("-reps %d: need at least 1", *reps)
+	}
+	cfg := bars.DefaultFitConfig()
+	cfg.Sampler = *sampler
+	cfg.Samples = *samples
+	cfg.Fine = *fine
+	cfg.RJMCMC.Burnin = *burnin
+	if *gfnIters > 0 {
+		cfg.GFN.Iterations = *gfnIters
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	cl, err := parseCells(*cells, *truths, *trials, *binMs)
+	if err != nil {
+		return err
+	}
+	tm := map[string]*Truth{"B": truthB(), "C": truthC()}
+	for _, c := range cl {
+		if c.Truth == "A" && tm["A"] == nil {
+			if tm["A"], err = truthA(findFile(*truthAPath)); err != nil {
+				return err
+			}
+		}
+	}
+	if *dataDir != "" {
+		if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+			return err
+		}
+	}
+	st := &Study{Truths: tm, Cells: cl, Reps: *reps, Seed: *seed, Workers: *workers, Fit: cfg, DataDir: *dataDir}
+	start := time.Now()
+	last := time.Time{}
+	if !*quiet {
+		fmt.Fprintf(stderr, "bars_study: %d cells × %d replicates, sampler %s, %d workers\n", len(cl), *reps, cfg.Sampler, *workers)
+		st.Progress = func(done, total int, r *Rep) {
+			if r.Err != "" {
+				fmt.Fprintf(stderr, "bars_study: %s replicate %d failed: %s\n", r.Cell, r.Rep, r.Err)
+			}
+			if now := time.Now(); done == total || now.Sub(last) > 10*time.Second {
+				last = now
+				el := now.Sub(start)
+				eta := time.Duration(float64(el) * float64(total-done) / float64(done))
+				fmt.Fprintf(stderr, "bars_study: %d/%d fits (%s), elapsed %s, about %s left\n", done, total, r.Cell, el.Round(time.Second), eta.Round(time.Second))
+			}
+		}
+	}
+	cts, rs, runErr := st.Run(ctx)
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	sums := Summarise(cl, cts, rs, *reps)
+	if *tsv {
+		WriteTSV(stdout, sums)
+	} else {
+		WriteMarkdown(stdout, sums)
+	}
+	if *jsonOut != "" {
+		out := Output{
+			Command: append([]string{"bars_study"}, args...), Date: time.Now().UTC().Format(time.RFC3339),
+			GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Workers: *workers, Seed: *seed,
+			Sampler: cfg.Sampler, Burnin: cfg.RJMCMC.Burnin, Samples: cfg.Samples, Fine: cfg.Fine, Prior: cfg.Prior,
+			RepsCell: *reps, WallS: time.Since(start).Seconds(), Cells: sums,
+		}
+		if cfg.Sampler == bars.SamplerGFN {
+			out.GFNIters = cfg.GFN.Iterations
+		}
+		for _, name := range []string{"A", "B", "C"} {
+			if tr := tm[name]; tr != nil {
+				out.Truths = append(out.Truths, TruthInfo{Name: tr.Name, Desc: tr.Desc, Start: tr.Start, End: tr.End})
+			}
+		}
+		if *perRep {
+			for _, r := range rs {
+				if r.Truth != "" {
+					out.Reps = append(out.Reps, r)
+				}
+			}
+		}
+		b, err := json.MarshalIndent(out, "", " ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if runErr != nil {
+		return fmt.Errorf("interrupted; the table and JSON hold the finished replicates: %w", runErr)
+	}
+	return nil
+}
+
+// parseCells returns the explicit cells, or the grid truths × trials ×
+// bin widths.
+func parseCells(cells, truths, trials, binMs string) ([]Cell, error) {
+	if cells == "barsc" {
+		cells = barsCCells
+	}
+	var out []Cell
+	add := func(t string, m int, w float64) error {
+		if t != "A" && t != "B" && t != "C" {
+			return fmt.Errorf("unknown truth %q (want A, B or C)", t)
+		}
+		if m < 1 || !(w > 0) {
+			return fmt.Errorf("cell %s:%d:%g: trials and bin width must be positive", t, m, w)
+		}
+		out = append(out, Cell{Truth: t, Trials: m, BinMs: w})
+		return nil
+	}
+	if cells != "" {
+		for _, s := range strings.Split(cells, ",") {
+			f := strings.Split(strings.TrimSpace(s), ":")
+			if len(f) != 3 {
+				return nil, fmt.Errorf("cell %q: want TRUTH:TRIALS:BINMS", s)
+			}
+			m, err1 := strconv.Atoi(f[1])
+			w, err2 := strconv.ParseFloat(f[2], 64)
+			if err1 != nil || err2 != nil {
+				return nil, fmt.Errorf("cell %q: want TRUTH:TRIALS:BINMS", s)
+			}
+			if err := add(f[0], m, w); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	ms, err := ints(trials)
+	if err != nil {
+		return nil, fmt.Errorf("-trials: %w", err)
+	}
+	ws, err := floats(binMs)
+	if err != nil {
+		return nil, fmt.Errorf("-bin-ms: %w", err)
+	}
+	for _, t := range strings.Split(truths, ",") {
+		for _, m := range ms {
+			for _, w := range ws {
+				if err := add(strings.TrimSpace(t), m, w); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func floats(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
