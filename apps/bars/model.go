@@ -215,3 +215,38 @@ func (m *Model) logTarget(knots []float64) (float64, *Fit) {
 	}
 	return m.LogMarginal(f, k) + lp + m.LogLocationPrior(k), f
 }
+
+// InitialKnots returns a starting knot set by greedy forward selection:
+// from the best single knot on a grid of 40 positions, it keeps adding the
+// grid knot that most increases LogPosterior and stops when none does (or
+// at the prior's maximum). It adapts the start to where the rate changes,
+// as BarsP's logspline start does. When the selection cannot start (no
+// valid single-knot fit, or a prior minimum above one knot) it returns
+// Prior.Min equally spaced knots.
+func (m *Model) InitialKnots() []float64 {
+	const grid = 40
+	var cur []float64
+	curLP := math.Inf(-1)
+	for len(cur) < m.MaxKnots() {
+		best, bestLP := []float64(nil), curLP
+		for j := range grid {
+			x := (float64(j) + 0.5) / grid
+			cand := insertSorted(cur, x)
+			if lp := m.LogPosterior(cand); lp > bestLP {
+				best, bestLP = cand, lp
+			}
+		}
+		if best == nil {
+			break
+		}
+		cur, curLP = best, bestLP
+	}
+	if len(cur) < m.Prior.Min {
+		k := m.Prior.Min
+		cur = make([]float64, k)
+		for i := range cur {
+			cur[i] = float64(i+1) / float64(k+1)
+		}
+	}
+	return cur
+}

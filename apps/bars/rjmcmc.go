@@ -15,15 +15,18 @@ import (
 type RJConfig struct {
 	Burnin  int     `yaml:"burnin" json:"burnin"`
 	Samples int     `yaml:"samples" json:"samples"`
-	Thin    int     `yaml:"thin" json:"thin"`       // keep every Thin-th state (>= 1)
-	Tau     float64 `yaml:"tau" json:"tau"`         // locality of knot proposals (50)
-	C       float64 `yaml:"c" json:"c"`             // birth/death scale (0.4, at most 0.5)
-	Initial int     `yaml:"initial" json:"initial"` // equally spaced starting knots (3)
+	Thin    int     `yaml:"thin" json:"thin"` // keep every Thin-th state (>= 1)
+	Tau     float64 `yaml:"tau" json:"tau"`   // locality of knot proposals (50)
+	C       float64 `yaml:"c" json:"c"`       // birth/death scale (0.4, at most 0.5)
+	// Initial > 0 starts from that many equally spaced knots; 0 (the
+	// default) starts from Model.InitialKnots, a greedy forward selection
+	// that plays the part of BarsP's logspline start.
+	Initial int `yaml:"initial" json:"initial"`
 }
 
 // DefaultRJConfig is BARS's setting with a 500-iteration burn-in.
 func DefaultRJConfig() RJConfig {
-	return RJConfig{Burnin: 500, Samples: 2000, Thin: 1, Tau: 50, C: 0.4, Initial: 3}
+	return RJConfig{Burnin: 500, Samples: 2000, Thin: 1, Tau: 50, C: 0.4}
 }
 
 // Validate reports invalid settings.
@@ -34,8 +37,8 @@ func (c RJConfig) Validate() error {
 	if !(c.Tau > 0) || !(c.C > 0 && c.C <= 0.5) {
 		return fmt.Errorf("rjmcmc: tau %v must be positive and c %v in (0, 0.5]", c.Tau, c.C)
 	}
-	if c.Initial < 1 {
-		return fmt.Errorf("rjmcmc: %d initial knots; need at least 1", c.Initial)
+	if c.Initial < 0 {
+		return fmt.Errorf("rjmcmc: %d initial knots; need at least 0", c.Initial)
 	}
 	return nil
 }
@@ -90,14 +93,19 @@ func RJMCMC(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand, progres
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	k0 := min(max(cfg.Initial, m.Prior.Min), m.MaxKnots())
-	cur := make([]float64, k0)
-	for i := range cur {
-		cur[i] = float64(i+1) / float64(k0+1)
+	var cur []float64
+	if cfg.Initial > 0 {
+		k0 := min(max(cfg.Initial, m.Prior.Min), m.MaxKnots())
+		cur = make([]float64, k0)
+		for i := range cur {
+			cur[i] = float64(i+1) / float64(k0+1)
+		}
+	} else {
+		cur = m.InitialKnots()
 	}
 	curLP, curFit := m.logTarget(cur)
 	if math.IsInf(curLP, -1) {
-		return nil, fmt.Errorf("%s: the fit with %d equally spaced knots failed", m.Data.Name, k0)
+		return nil, fmt.Errorf("%s: the fit with the %d starting knots %v failed", m.Data.Name, len(cur), cur)
 	}
 	ch := &Chain{}
 	total := cfg.Burnin + cfg.Samples*cfg.Thin
