@@ -49,33 +49,58 @@ func (c *Curves) Bins() int { return c.Model.Data.Bins() }
 
 // Draw turns a knot set and its fit into a posterior draw: coefficients
 // beta ~ N(beta_hat, (XᵀWX)⁻¹) (the Gaussian around the fit, as BARS
-// draws them), the rate curve on the grid, and its peak.
+// draws them, with BARS's guard against implausible draws), the rate curve
+// on the grid, and its peak.
 func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand) (Draw, error) {
 	b, err := NewBasis(knots)
 	if err != nil {
 		return Draw{}, err
 	}
 	p := len(fit.Beta)
-	// beta = beta_hat + U⁻¹ z with XᵀWX = UᵀU.
 	var u mat.TriDense
 	fit.Info.UTo(&u)
-	z := mat.NewVecDense(p, nil)
-	for i := range p {
-		z.SetVec(i, rng.NormFloat64())
-	}
-	var dev mat.VecDense
-	if err := dev.SolveVec(&u, z); err != nil {
-		return Draw{}, fmt.Errorf("bars: coefficient draw: %w", err)
-	}
-	beta := make([]float64, p)
-	for i := range beta {
-		beta[i] = fit.Beta[i] + dev.AtVec(i)
-	}
 	x := b.BARSDesign(c.gx)
+	nb := c.Bins()
+	y := c.Model.Data.Count
+	z := mat.NewVecDense(p, nil)
+	beta := mat.NewVecDense(p, nil)
+	eta := make([]float64, len(c.gx))
+	// beta = beta_hat + U⁻¹ z with XᵀWX = UᵀU. Like BarsP, keep a draw only
+	// if the log Metropolis ratio of the Poisson likelihood (flat prior)
+	// against the Gaussian proposal, relative to the fit,
+	// l(beta) - l(beta_hat) + |z|²/2, is at least -10: this rejects the rare
+	// draws that explode where few data constrain the spline (near the ends,
+	// between close knots). After maxDraws failures the fit itself is used.
+	const maxDraws = 20
+	for attempt := 0; ; attempt++ {
+		var zz float64
+		for i := range p {
+			v := rng.NormFloat64()
+			z.SetVec(i, v)
+			zz += v * v
+		}
+		if err := beta.SolveVec(&u, z); err != nil {
+			return Draw{}, fmt.Errorf("bars: coefficient draw: %w", err)
+		}
+		if attempt == maxDraws {
+			beta.Zero()
+		}
+		beta.AddVec(beta, mat.NewVecDense(p, fit.Beta))
+		for i := range c.gx {
+			eta[i] = mat.Dot(x.RowView(i), beta)
+		}
+		var ll float64
+		for j := range nb {
+			ll += y[j]*eta[j] - math.Exp(eta[j])
+		}
+		if attempt == maxDraws || ll-fit.LogLik+zz/2 >= -10 {
+			break
+		}
+	}
 	scale := c.Model.Data.RateScale()
 	dr := Draw{Knots: knots, LogPost: logPost, Rate: make([]float64, len(c.gx))}
-	for i := range c.gx {
-		dr.Rate[i] = math.Exp(mat.Dot(x.RowView(i), mat.NewVecDense(p, beta))) * scale
+	for i, e := range eta {
+		dr.Rate[i] = math.Exp(e) * scale
 	}
 	dr.PeakTime, dr.PeakRate = c.peak(dr.Rate)
 	return dr, nil
