@@ -139,12 +139,13 @@ func (tr *Trainer[S]) Iterate() (Stats, error) {
 	if nReplay > 0 {
 		pick := tr.Replay.Draw(stream(cfg.Seed, uint64(tr.Step)+1, 0, purposeReplay), nReplay, cfg.Replay.Prioritized)
 		xs := make([]S, nReplay)
+		logRs := make([]float64, nReplay)
 		for k, j := range pick {
-			xs[k] = tr.Replay.items[j].x
+			xs[k], logRs[k] = tr.Replay.At(j)
 		}
 		back := SampleBackward(tr.Env, tr.back, xs, rngs[nFresh:])
-		for k, j := range pick {
-			back[k].LogReward = tr.Replay.items[j].logR
+		for k := range back {
+			back[k].LogReward = logRs[k]
 		}
 		trajs = append(trajs, back...)
 	}

@@ -241,6 +241,3 @@ func (e *Env) LogReward(s []float64) float64 {
 	}
 	return lp - e.Offset
 }
-
-// Key implements a state key for tests and caches.
-func (e *Env) Key(s []float64) string { return fmt.Sprint(s) }
