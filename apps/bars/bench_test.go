@@ -27,3 +27,17 @@ func BenchmarkFit(b *testing.B) {
 		m.LogPosterior(knots)
 	}
 }
+
+// BenchmarkFitPSTH is a whole default RJMCMC fit of the example: the
+// chain, 2000 coefficient draws with their curves on the bin centres and
+// a 500-point grid, and the summaries.
+func BenchmarkFitPSTH(b *testing.B) {
+	m := exampleModel(b)
+	cfg := DefaultFitConfig()
+	cfg.Sampler = SamplerRJMCMC
+	for b.Loop() {
+		if _, err := FitPSTH(context.Background(), m.Data, cfg, 1, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -141,7 +141,7 @@ func (m *Model) fit(knots []float64, minRCond float64) (*Fit, error) {
 	if it == 0 {
 		it = 100
 	}
-	return FitPoisson(b.BARSDesign(m.xs), m.Data.Count, tol, it, minRCond)
+	return fitSpline(b.rows(m.xs), b.barsCoef(), b.Cols()+1, m.Data.Count, tol, it, minRCond)
 }
 
 // LogMarginal is the BIC approximation l - (k+2)/2 log n of the marginal

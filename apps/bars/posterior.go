@@ -19,6 +19,7 @@ type Draw struct {
 	Rate     []float64 // rate (spikes/s) at the curve times
 	PeakTime float64   // s, refined between grid points
 	PeakRate float64   // spikes/s
+	logRate  []float64 // log of Rate, kept for the summaries
 }
 
 // Curves evaluates posterior draws on a time grid.
@@ -27,6 +28,13 @@ type Curves struct {
 	// Grid are the times (s) where each draw's rate is evaluated.
 	Grid []float64
 	gx   []float64
+	// cache holds the B-splines on the grid for the last knot set drawn.
+	cache struct {
+		knots []float64
+		rows  splineRows
+		q     []float64
+		coef  []float64
+	}
 }
 
 // NewCurves evaluates rates at the bin centres followed by a fine grid of
@@ -50,20 +58,33 @@ func (c *Curves) Bins() int { return c.Model.Data.Bins() }
 // Draw turns a knot set and its fit into a posterior draw: coefficients
 // beta ~ N(beta_hat, (XᵀWX)⁻¹) (the Gaussian around the fit, as BARS
 // draws them, with BARS's guard against implausible draws), the rate curve
-// on the grid, and its peak.
+// on the grid, and its peak. Consecutive draws with the same knots reuse
+// the B-splines on the grid, so a Curves must not be shared by goroutines
+// that draw at the same time.
 func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand) (Draw, error) {
-	b, err := NewBasis(knots)
-	if err != nil {
-		return Draw{}, err
+	if c.cache.q == nil || !slices.Equal(knots, c.cache.knots) {
+		b, err := NewBasis(knots)
+		if err != nil {
+			return Draw{}, err
+		}
+		c.cache.knots = slices.Clone(knots)
+		c.cache.rows = b.rows(c.gx)
+		c.cache.q = b.barsCoef()
+		c.cache.coef = make([]float64, len(c.cache.q)/(len(knots)+2))
 	}
+	rows, q, coef := c.cache.rows, c.cache.q, c.cache.coef
 	p := len(fit.Beta)
+	if len(q) != p*len(coef) {
+		return Draw{}, fmt.Errorf("bars: fit has %d coefficients for %d knots", p, len(knots))
+	}
 	var u mat.TriDense
 	fit.Info.UTo(&u)
-	x := b.BARSDesign(c.gx)
 	nb := c.Bins()
+	binRows := splineRows{first: rows.first[:nb], vals: rows.vals[:nb]}
 	y := c.Model.Data.Count
 	z := mat.NewVecDense(p, nil)
 	beta := mat.NewVecDense(p, nil)
+	bd := beta.RawVector().Data
 	eta := make([]float64, len(c.gx))
 	// beta = beta_hat + U⁻¹ z with XᵀWX = UᵀU. Like BarsP, keep a draw only
 	// if the log Metropolis ratio of the Poisson likelihood (flat prior)
@@ -85,10 +106,10 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 		if attempt == maxDraws {
 			beta.Zero()
 		}
-		beta.AddVec(beta, mat.NewVecDense(p, fit.Beta))
-		for i := range c.gx {
-			eta[i] = mat.Dot(x.RowView(i), beta)
+		for i, v := range fit.Beta {
+			bd[i] += v
 		}
+		binRows.eta(q, bd, coef, eta[:nb])
 		var ll float64
 		for j := range nb {
 			ll += y[j]*eta[j] - math.Exp(eta[j])
@@ -97,10 +118,14 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 			break
 		}
 	}
+	fineRows := splineRows{first: rows.first[nb:], vals: rows.vals[nb:]}
+	fineRows.eta(q, bd, coef, eta[nb:])
 	scale := c.Model.Data.RateScale()
-	dr := Draw{Knots: knots, LogPost: logPost, Rate: make([]float64, len(c.gx))}
+	logScale := math.Log(scale)
+	dr := Draw{Knots: knots, LogPost: logPost, Rate: make([]float64, len(c.gx)), logRate: eta}
 	for i, e := range eta {
 		dr.Rate[i] = math.Exp(e) * scale
+		eta[i] = e + logScale
 	}
 	dr.PeakTime, dr.PeakRate = c.peak(dr.Rate)
 	return dr, nil
@@ -195,25 +220,46 @@ func interval(x []float64) Interval {
 
 // curve summarises grid points [lo, hi). The simultaneous band is computed
 // over the bin centres and the fine grid separately (each its own family).
+// Quantiles are gonum's Empirical ones (the order statistic
+// ceil(q·n)), found by selection rather than by sorting every column.
 func (c *Curves) curve(draws []Draw, lo, hi int) Curve {
 	n := len(draws)
 	m := hi - lo
 	cv := Curve{Time: c.Grid[lo:hi], Mean: make([]float64, m), Lo: make([]float64, m), Hi: make([]float64, m), SimulLo: make([]float64, m), SimulHi: make([]float64, m)}
-	col := make([]float64, n)
+	logs := make([]float64, n*m) // log rate, column-major
 	lmean := make([]float64, m)
 	lsd := make([]float64, m)
-	for j := range m {
-		for i, d := range draws {
-			col[i] = d.Rate[lo+j]
+	iLo, iHi := empiricalIndex(0.025, n), empiricalIndex(0.975, n)
+	// Transpose blocks of columns at a time: reading one column across all
+	// draws would touch a new cache line per value.
+	const block = 32
+	cols := make([]float64, block*n)
+	for j0 := 0; j0 < m; j0 += block {
+		w := min(block, m-j0)
+		for i := range draws {
+			d := &draws[i]
+			rate := d.Rate[lo+j0 : lo+j0+w]
+			for jj, v := range rate {
+				cols[jj*n+i] = v
+			}
+			if d.logRate != nil {
+				for jj, v := range d.logRate[lo+j0 : lo+j0+w] {
+					logs[(j0+jj)*n+i] = v
+				}
+			} else {
+				for jj, v := range rate {
+					logs[(j0+jj)*n+i] = math.Log(v)
+				}
+			}
 		}
-		cv.Mean[j] = stat.Mean(col, nil)
-		sort.Float64s(col)
-		cv.Lo[j] = stat.Quantile(0.025, stat.Empirical, col, nil)
-		cv.Hi[j] = stat.Quantile(0.975, stat.Empirical, col, nil)
-		for i, d := range draws {
-			col[i] = math.Log(d.Rate[lo+j])
+		for jj := range w {
+			j := j0 + jj
+			col := cols[jj*n : (jj+1)*n]
+			cv.Mean[j] = stat.Mean(col, nil)
+			cv.Hi[j] = selectKth(col, iHi)
+			cv.Lo[j] = selectKth(col[:iHi+1], iLo)
+			lmean[j], lsd[j] = stat.MeanStdDev(logs[j*n:(j+1)*n], nil)
 		}
-		lmean[j], lsd[j] = stat.MeanStdDev(col, nil)
 	}
 	nb := c.Bins()
 	for _, fam := range [][2]int{{0, nb}, {nb, len(c.Grid)}} {
@@ -222,19 +268,68 @@ func (c *Curves) curve(draws []Draw, lo, hi int) Curve {
 			continue
 		}
 		dev := make([]float64, n)
-		for i, d := range draws {
-			for j := a; j < b; j++ {
-				if lsd[j] > 0 {
-					dev[i] = max(dev[i], math.Abs(math.Log(d.Rate[lo+j])-lmean[j])/lsd[j])
+		for j := a; j < b; j++ {
+			if lsd[j] > 0 {
+				inv := 1 / lsd[j]
+				for i, v := range logs[j*n : (j+1)*n] {
+					dev[i] = max(dev[i], math.Abs(v-lmean[j])*inv)
 				}
 			}
 		}
-		sort.Float64s(dev)
-		crit := stat.Quantile(0.95, stat.Empirical, dev, nil)
+		crit := selectKth(dev, empiricalIndex(0.95, n))
 		for j := a; j < b; j++ {
 			cv.SimulLo[j] = math.Exp(lmean[j] - crit*lsd[j])
 			cv.SimulHi[j] = math.Exp(lmean[j] + crit*lsd[j])
 		}
 	}
 	return cv
+}
+
+// empiricalIndex is the index of gonum's Empirical q-quantile in n sorted
+// values: the first i with i+1 >= q·n.
+func empiricalIndex(q float64, n int) int {
+	return min(max(int(math.Ceil(q*float64(n)))-1, 0), n-1)
+}
+
+// selectKth partially reorders x so that x[k] is the value sorted order
+// would put there, everything before it is no larger and everything after
+// no smaller, and returns x[k] (quickselect, median-of-three pivots).
+func selectKth(x []float64, k int) float64 {
+	lo, hi := 0, len(x)-1
+	for hi > lo {
+		mid := lo + (hi-lo)/2
+		if x[mid] < x[lo] {
+			x[mid], x[lo] = x[lo], x[mid]
+		}
+		if x[hi] < x[lo] {
+			x[hi], x[lo] = x[lo], x[hi]
+		}
+		if x[hi] < x[mid] {
+			x[hi], x[mid] = x[mid], x[hi]
+		}
+		pivot := x[mid]
+		i, j := lo, hi
+		for i <= j {
+			for x[i] < pivot {
+				i++
+			}
+			for x[j] > pivot {
+				j--
+			}
+			if i <= j {
+				x[i], x[j] = x[j], x[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return x[k]
+		}
+	}
+	return x[k]
 }

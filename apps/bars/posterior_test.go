@@ -5,11 +5,14 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // referenceMean reads the posterior mean rate of the long BarsP run.
@@ -136,5 +139,35 @@ func TestGFNAgainstBARS(t *testing.T) {
 	t.Logf("gfn vs rjmcmc: TV(k) %.3f, mean peak time %.4f vs %.4f s", d, s.PeakTime.Mean, rj.PeakTime.Mean)
 	if d > 0.08 || math.Abs(s.PeakTime.Mean-rj.PeakTime.Mean) > 0.003 {
 		t.Errorf("gfn and rjmcmc disagree: TV(k) %.3f (max 0.08), peak time %.4f vs %.4f s (max 3 ms)", d, s.PeakTime.Mean, rj.PeakTime.Mean)
+	}
+}
+
+// TestSelectKth checks selection against sorting, ties included, and the
+// quantile index against gonum's Empirical quantile.
+func TestSelectKth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 200 {
+		n := 1 + rng.IntN(300)
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = math.Round(rng.NormFloat64() * float64(1+trial%4*10))
+		}
+		sorted := slices.Clone(x)
+		slices.Sort(sorted)
+		for _, q := range []float64{0, 0.025, 0.5, 0.95, 0.975, 1} {
+			k := empiricalIndex(q, n)
+			if want := stat.Quantile(q, stat.Empirical, sorted, nil); sorted[k] != want {
+				t.Fatalf("n=%d q=%v: index %d gives %v, gonum %v", n, q, k, sorted[k], want)
+			}
+			y := slices.Clone(x)
+			if got := selectKth(y, k); got != sorted[k] {
+				t.Fatalf("n=%d k=%d: selected %v, sorted %v", n, k, got, sorted[k])
+			}
+			for i := range y {
+				if (i < k && y[i] > y[k]) || (i > k && y[i] < y[k]) {
+					t.Fatalf("n=%d k=%d: not partitioned at %d", n, k, i)
+				}
+			}
+		}
 	}
 }

@@ -92,7 +92,11 @@ func (b *Basis) span(x float64) int {
 // bsplines writes the four non-zero cubic B-splines at x into n and
 // returns the index of the first (NURBS Book algorithm A2.2).
 func (b *Basis) bsplines(x float64, n *[4]float64) int {
-	j := b.span(x)
+	return b.bsplinesIn(x, b.span(x), n)
+}
+
+// bsplinesIn is bsplines with the knot interval j of x (from span) given.
+func (b *Basis) bsplinesIn(x float64, j int, n *[4]float64) int {
 	t := b.t
 	var left, right [4]float64
 	n[0] = 1
@@ -206,4 +210,63 @@ func (b *Basis) Design(xs []float64) *mat.Dense {
 		b.Eval(v, row[1:])
 	}
 	return x
+}
+
+// splineRows is a design matrix in B-spline form. Only four cubic
+// B-splines are non-zero at any point, so row i of the design X = B·Q is
+// sum_r vals[i][r]·Q[first[i]+r, :] for a map Q (B-splines x columns) from
+// the basis columns to the k+4 B-splines. Products with X, XᵀWX and
+// XᵀWz then cost O(n) instead of O(n·p) and O(n·p²).
+type splineRows struct {
+	first []int
+	vals  [][4]float64
+}
+
+// rows evaluates the B-splines at xs in [0, 1]. Runs of increasing xs
+// reuse the previous knot interval instead of searching for it.
+func (b *Basis) rows(xs []float64) splineRows {
+	r := splineRows{first: make([]int, len(xs)), vals: make([][4]float64, len(xs))}
+	t := b.t
+	last := len(t) - 5
+	j := -1
+	for i, x := range xs {
+		if j < 0 || !(x >= t[j] && (j == last || x < t[j+1])) {
+			j = b.span(x)
+		}
+		r.first[i] = b.bsplinesIn(x, j, &r.vals[i])
+	}
+	return r
+}
+
+// barsCoef returns the map Q (k+4 x k+2, row-major) from BarsP's basis
+// columns (BARSDesign) to the B-splines: the null space of the
+// second-derivative constraints, with the first column replaced by ones,
+// which is the intercept because the B-splines sum to one.
+func (b *Basis) barsCoef() []float64 {
+	nb, p := b.qAll.Dims()
+	q := make([]float64, nb*p)
+	for i := range nb {
+		row := q[i*p : (i+1)*p]
+		copy(row, b.qAll.RawRowView(i))
+		row[0] = 1
+	}
+	return q
+}
+
+// eta writes X·beta = B·(Q·beta) at the rows into dst; c is scratch of
+// length k+4.
+func (r splineRows) eta(q, beta, c, dst []float64) {
+	p := len(beta)
+	for a := range c {
+		var s float64
+		for j, v := range q[a*p : (a+1)*p] {
+			s += v * beta[j]
+		}
+		c[a] = s
+	}
+	for i, f := range r.first {
+		v := &r.vals[i]
+		cc := c[f : f+4]
+		dst[i] = v[0]*cc[0] + v[1]*cc[1] + v[2]*cc[2] + v[3]*cc[3]
+	}
 }
