@@ -61,9 +61,22 @@ type GFNResult struct {
 }
 
 // SampleGFN trains a GFlowNet on the model's posterior and draws n knot
-// sets from it. progress, if non-nil, gets the training statistics after
-// each iteration.
+// sets from it (TrainGFN, then Sample). progress, if non-nil, gets the
+// training statistics after each iteration.
 func SampleGFN(ctx context.Context, m *Model, cfg GFNConfig, n int, seed uint64, progress func(gfn.Stats)) (*GFNResult, error) {
+	res, err := TrainGFN(ctx, m, cfg, seed, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := res.Sample(ctx, m, n, seed, cfg.Correct); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// TrainGFN trains a GFlowNet on the model's posterior; Sample then draws
+// from it as often as wanted.
+func TrainGFN(ctx context.Context, m *Model, cfg GFNConfig, seed uint64, progress func(gfn.Stats)) (*GFNResult, error) {
 	env, err := NewEnv(m)
 	if err != nil {
 		return nil, err
@@ -111,16 +124,20 @@ func SampleGFN(ctx context.Context, m *Model, cfg GFNConfig, n int, seed uint64,
 	if err := tr.Train(ctx, cfg.Pretrain+cfg.Iterations, progress); err != nil {
 		return nil, err
 	}
-	res := &GFNResult{Trainer: tr, Env: env}
-	if cfg.Correct {
-		err = res.metropolis(ctx, m, n, seed)
-	} else {
-		err = res.draw(m, n, seed)
+	return &GFNResult{Trainer: tr, Env: env}, nil
+}
+
+// Sample draws n knot sets from the trained sampler into res.Chain
+// (replacing earlier draws and counts): with correct, as an independence
+// Metropolis-Hastings chain with the GFlowNet as proposal (exact
+// posterior); without, the sampler's own draws in the posterior's support.
+// The draws depend on seed alone.
+func (res *GFNResult) Sample(ctx context.Context, m *Model, n int, seed uint64, correct bool) error {
+	res.Excluded, res.Proposed, res.Accepted = 0, 0, 0
+	if correct {
+		return res.metropolis(ctx, m, n, seed)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return res.draw(m, n, seed)
 }
 
 // draw keeps the sampler's own draws, discarding those in the region the

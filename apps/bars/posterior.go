@@ -38,13 +38,17 @@ type Curves struct {
 }
 
 // NewCurves evaluates rates at the bin centres followed by a fine grid of
-// fine points spanning the outer bin edges (BARS uses 500).
+// fine points (BARS uses 500) from the first bin centre to the last. The
+// grid stops at the outermost centres, where the data still constrain the
+// rate: in the half bins beyond them the spline extrapolates, and a draw
+// with knots close to the window's end could put a spurious peak there.
 func NewCurves(m *Model, fine int) *Curves {
 	c := &Curves{Model: m}
 	d := m.Data
 	c.Grid = append(c.Grid, d.Time...)
+	lo, hi := d.Time[0], d.Time[len(d.Time)-1]
 	for i := range fine {
-		c.Grid = append(c.Grid, d.Start()+(d.End()-d.Start())*float64(i)/float64(fine-1))
+		c.Grid = append(c.Grid, lo+(hi-lo)*float64(i)/float64(fine-1))
 	}
 	for _, t := range c.Grid {
 		c.gx = append(c.gx, d.ToUnit(t))

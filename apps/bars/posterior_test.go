@@ -70,7 +70,7 @@ func checkAgainstBARS(t *testing.T, name string, s Summary) {
 func pooledChains(t *testing.T, m *Model, chains, samples, thin int) (Summary, *Curves) {
 	t.Helper()
 	cfg := DefaultRJConfig()
-	cfg.Burnin, cfg.Samples = 1000, samples
+	cfg.Burnin, cfg.Samples, cfg.Thin = 1000, samples, 1
 	c := NewCurves(m, 500)
 	var draws []Draw
 	start := time.Now()

@@ -27,9 +27,21 @@ type RJConfig struct {
 	Initial int `yaml:"initial" json:"initial"`
 }
 
-// DefaultRJConfig is BARS's setting with a 500-iteration burn-in.
+// DefaultRJConfig is BARS's moves and start with a longer run: 2000
+// burn-in iterations, then every 5th of 5·Samples iterations kept. In the
+// simulation study (bench/bars_study, 200 data sets of the realistic PSTH)
+// BARS's own run length, 500 + 2000, under-covers (pointwise 0.928,
+// simultaneous 0.76, peak interval 0.695) because single chains are slow to
+// find the sharp onset; this run gives 0.952, 0.925 and 0.91 and halves the
+// mean squared error, at about 5 times the cost.
 func DefaultRJConfig() RJConfig {
-	return RJConfig{Burnin: 500, Samples: 2000, Thin: 1, Tau: 50, C: 0.4, Initial: 3}
+	return RJConfig{Burnin: 2000, Samples: 2000, Thin: 5, Tau: 50, C: 0.4, Initial: 3}
+}
+
+// BARSRJConfig is BarsP's default run: 2000 iterations from 3 equally
+// spaced knots, no burn-in, all kept (the setting of BARS's timing).
+func BARSRJConfig() RJConfig {
+	return RJConfig{Burnin: 0, Samples: 2000, Thin: 1, Tau: 50, C: 0.4, Initial: 3}
 }
 
 // Validate reports invalid settings.

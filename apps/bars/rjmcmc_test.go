@@ -56,7 +56,7 @@ func TestRJMCMCPriorOnly(t *testing.T) {
 		m.MinGap = gap
 		m.logLik = func([]float64) float64 { return 0 }
 		cfg := DefaultRJConfig()
-		cfg.Burnin, cfg.Samples = 1000, 200000
+		cfg.Burnin, cfg.Samples, cfg.Thin = 1000, 200000, 1
 		ch, err := RJMCMC(context.Background(), m, cfg, rand.New(rand.NewPCG(3, 4)), nil)
 		if err != nil {
 			t.Fatal(err)

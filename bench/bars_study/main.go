@@ -50,6 +50,8 @@ type Output struct {
 	Seed      uint64        `json:"seed"`
 	Sampler   string        `json:"sampler"`
 	Burnin    int           `json:"burnin"`
+	Thin      int           `json:"thin"`
+	Initial   int           `json:"initial"`
 	Samples   int           `json:"samples"`
 	GFNIters  int           `json:"gfn_iterations,omitempty"`
 	Fine      int           `json:"fine"`
@@ -80,8 +82,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "base seed (data set seeds hash it with truth, condition and replicate)")
 	workers := fs.Int("workers", runtime.NumCPU(), "parallel fits")
 	sampler := fs.String("sampler", bars.SamplerRJMCMC, "sampler: rjmcmc or gfn (experimental)")
-	burnin := fs.Int("burnin", 500, "RJMCMC burn-in iterations")
-	samples := fs.Int("samples", 2000, "posterior draws per fit")
+	def := bars.DefaultFitConfig()
+	burnin := fs.Int("burnin", def.RJMCMC.Burnin, "RJMCMC burn-in iterations")
+	thin := fs.Int("thin", def.RJMCMC.Thin, "RJMCMC iterations per kept draw")
+	initial := fs.Int("initial", def.RJMCMC.Initial, "RJMCMC start: that many equally spaced knots, or 0 for the greedy start")
+	samples := fs.Int("samples", def.Samples, "posterior draws per fit")
 	gfnIters := fs.Int("gfn-iterations", 0, "GFlowNet training iterations (0: the app's default)")
 	fine := fs.Int("fine", 500, "points of the fine grid for the peak (BARS: 500)")
 	truthAPath := fs.String("truth-a", "apps/bars/testdata/bars_example_reference_fit.tsv", "reference fit whose mean_rate is truth A (searched for in the working directory and its parents)")
@@ -104,6 +109,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.Samples = *samples
 	cfg.Fine = *fine
 	cfg.RJMCMC.Burnin = *burnin
+	cfg.RJMCMC.Thin = *thin
+	cfg.RJMCMC.Initial = *initial
 	if *gfnIters > 0 {
 		cfg.GFN.Iterations = *gfnIters
 	}
@@ -158,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out := Output{
 			Command: append([]string{"bars_study"}, args...), Date: time.Now().UTC().Format(time.RFC3339),
 			GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Workers: *workers, Seed: *seed,
-			Sampler: cfg.Sampler, Burnin: cfg.RJMCMC.Burnin, Samples: cfg.Samples, Fine: cfg.Fine, Prior: cfg.Prior,
+			Sampler: cfg.Sampler, Burnin: cfg.RJMCMC.Burnin, Thin: cfg.RJMCMC.Thin, Initial: cfg.RJMCMC.Initial, Samples: cfg.Samples, Fine: cfg.Fine, Prior: cfg.Prior,
 			RepsCell: *reps, WallS: time.Since(start).Seconds(), Cells: sums,
 		}
 		if cfg.Sampler == bars.SamplerGFN {

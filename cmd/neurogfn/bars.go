@@ -44,7 +44,7 @@ and the posterior of the number of knots.`,
 // barsFlags are the options of bars fit.
 type barsFlags struct {
 	sampler, format, window, prior  string
-	samples, trials, burnin         int
+	samples, trials, burnin, thin   int
 	kmin, kmax, iterations, fine    int
 	pretrain                        int
 	workers, shardIndex, shardCount int
@@ -152,6 +152,7 @@ func newBarsFitCmd() *cobra.Command {
 	fs.IntVar(&f.kmax, "kmax", def.Prior.Max, "largest k")
 	fs.Float64Var(&f.lambda, "lambda", 6, "Poisson prior mean of k (with --prior poisson)")
 	fs.IntVar(&f.burnin, "burnin", def.RJMCMC.Burnin, "RJMCMC burn-in iterations")
+	fs.IntVar(&f.thin, "thin", def.RJMCMC.Thin, "RJMCMC iterations per kept draw (BarsP: 1)")
 	fs.IntVar(&f.pretrain, "pretrain", def.GFN.Pretrain, "GFlowNet maximum-likelihood iterations on a short RJMCMC run")
 	fs.IntVar(&f.iterations, "iterations", def.GFN.Iterations, "GFlowNet trajectory-balance iterations after that")
 	fs.IntVar(&f.fine, "fine", def.Fine, "points of the fine time grid for curves and peaks")
@@ -170,6 +171,7 @@ func (f *barsFlags) resolve() (bars.FitConfig, bars.InputOptions, error) {
 		cfg.Prior.Lambda = f.lambda
 	}
 	cfg.RJMCMC.Burnin = f.burnin
+	cfg.RJMCMC.Thin = f.thin
 	cfg.RJMCMC.Samples = f.samples
 	cfg.GFN.Iterations = f.iterations
 	cfg.GFN.Pretrain = f.pretrain

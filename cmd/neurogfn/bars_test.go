@@ -17,7 +17,7 @@ import (
 )
 
 // barsSmall keeps CLI tests fast: a short RJMCMC run on a coarse grid.
-var barsSmall = []string{"--sampler", "rjmcmc", "--samples", "300", "--burnin", "200", "--fine", "200"}
+var barsSmall = []string{"--sampler", "rjmcmc", "--samples", "300", "--burnin", "200", "--thin", "1", "--fine", "200"}
 
 const starSpikes = "../../apps/bars/testdata/star_e070528citronellal_spikes.tsv"
 
