@@ -118,9 +118,9 @@ func RJMCMC(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand, progres
 	} else {
 		cur = m.InitialKnots()
 	}
-	curLP, curFit := m.logTarget(cur)
+	cur, curLP, curFit := m.repairStart(cur)
 	if math.IsInf(curLP, -1) {
-		return nil, fmt.Errorf("%s: the fit with the %d starting knots %v failed", m.Data.Name, len(cur), cur)
+		return nil, fmt.Errorf("%s: no starting knot set could be fitted (the last tried was %v)", m.Data.Name, cur)
 	}
 	ch := &Chain{}
 	total := cfg.Burnin + cfg.Samples*cfg.Thin
@@ -189,6 +189,34 @@ func RJMCMC(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand, progres
 		}
 	}
 	return ch, nil
+}
+
+// repairStart returns a knot set the model can fit, starting from knots:
+// like BarsP's CheckFirstFit, it removes knots one at a time (the removal
+// with the highest posterior, or the middle knot when none can be fitted)
+// until the fit succeeds, and falls back to the greedy start. The log
+// posterior is -Inf when nothing could be fitted.
+func (m *Model) repairStart(knots []float64) ([]float64, float64, *Fit) {
+	cur := knots
+	lp, f := m.logTarget(cur)
+	for math.IsInf(lp, -1) && len(cur) > max(m.Prior.Min, 1) {
+		next, nextLP, nextFit := []float64(nil), math.Inf(-1), (*Fit)(nil)
+		for j := range cur {
+			cand := slices.Delete(slices.Clone(cur), j, j+1)
+			if l, g := m.logTarget(cand); l > nextLP {
+				next, nextLP, nextFit = cand, l, g
+			}
+		}
+		if next == nil {
+			next = slices.Delete(slices.Clone(cur), len(cur)/2, len(cur)/2+1)
+		}
+		cur, lp, f = next, nextLP, nextFit
+	}
+	if math.IsInf(lp, -1) {
+		cur = m.InitialKnots()
+		lp, f = m.logTarget(cur)
+	}
+	return cur, lp, f
 }
 
 // insertSorted returns a new sorted slice with t added to sorted xs.

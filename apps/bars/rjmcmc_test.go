@@ -78,3 +78,31 @@ func TestRJMCMCPriorOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRJMCMCRepairsStart: on sparse data the equally spaced start can fail
+// BARS's singularity rule (this data set: 10 trials, 5 ms bins, 89 of 220
+// bins empty); the chain must then start from a repaired knot set.
+func TestRJMCMCRepairsStart(t *testing.T) {
+	d, err := ReadBarsP(mustOpen(t, "testdata/sparse_start.data"), "sparse_start.data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewModel(d, DefaultPrior())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lp := m.LogPosterior([]float64{0.25, 0.5, 0.75}); !math.IsInf(lp, -1) {
+		t.Fatalf("the test data no longer make the default start fail (log posterior %v)", lp)
+	}
+	cfg := BARSRJConfig()
+	cfg.Samples = 200
+	ch, err := RJMCMC(context.Background(), m, cfg, rand.New(rand.NewPCG(1, 2)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, lp := range ch.LogPost {
+		if math.IsInf(lp, -1) || len(ch.Knots[i]) == 0 {
+			t.Fatalf("state %d: knots %v, log posterior %v", i, ch.Knots[i], lp)
+		}
+	}
+}
