@@ -6,12 +6,14 @@ import (
 	"hash/fnv"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/neurogfn/neurogfn/apps/bars"
 	"github.com/neurogfn/neurogfn/gfn"
 	"github.com/neurogfn/neurogfn/parquetout"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Cell is one condition of the study: a truth, a number of trials and a
@@ -51,6 +53,10 @@ type Rep struct {
 	PwWidth  float64 `json:"pw_width"`
 	SimCover bool    `json:"sim_cover"`
 	SimWidth float64 `json:"sim_width"`
+	// SimCoverRate is simultaneous coverage with the band of BARS C's
+	// coverage simulation: mean ± c·sd on the rate scale, c the 95th
+	// percentile over draws of the largest standardised deviation.
+	SimCoverRate bool `json:"sim_cover_rate"`
 	// Peak time (s) and rate (spikes/s): posterior mean minus truth, and
 	// whether the 95% interval covers the truth.
 	PeakTimeErr   float64 `json:"peak_time_err_s"`
@@ -215,11 +221,43 @@ func score(out *Rep, ct *cellTruth, res *bars.FitResult) {
 	out.PeakRateCover = pr.Lo <= ct.peakRate && ct.peakRate <= pr.Hi
 	out.PeakRateWidth = pr.Hi - pr.Lo
 	out.KMean = sm.KMean
+	out.SimCoverRate = rateBandCovers(res.Draws, ct.avg)
 	x := make([]float64, len(res.Draws))
 	for i, d := range res.Draws {
 		x[i] = d.PeakTime
 	}
 	out.PeakTimeESS = ess(x)
+}
+
+// rateBandCovers reports whether the rate-scale simultaneous band of the
+// draws (at the bin centres) covers truth at every bin.
+func rateBandCovers(draws []bars.Draw, truth []float64) bool {
+	n, nb := len(draws), len(truth)
+	mean := make([]float64, nb)
+	sd := make([]float64, nb)
+	col := make([]float64, n)
+	for j := range nb {
+		for i := range draws {
+			col[i] = draws[i].Rate[j]
+		}
+		mean[j], sd[j] = stat.MeanStdDev(col, nil)
+	}
+	dev := make([]float64, n)
+	for i := range draws {
+		for j := range nb {
+			if sd[j] > 0 {
+				dev[i] = max(dev[i], math.Abs(draws[i].Rate[j]-mean[j])/sd[j])
+			}
+		}
+	}
+	slices.Sort(dev)
+	c := stat.Quantile(0.95, stat.Empirical, dev, nil)
+	for j, y := range truth {
+		if math.Abs(y-mean[j]) > c*sd[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // ess is the effective sample size of a sequence by Geyer's initial
