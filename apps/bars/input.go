@@ -23,8 +23,9 @@ const (
 	// FormatCounts is a CSV or TSV table of binned counts, columns time
 	// (bin centre, s) and count, with an optional header (ReadCounts).
 	FormatCounts Format = "counts"
-	// FormatSpikes is a CSV or TSV table of spike times, columns neuron,
-	// trial and time (s), with an optional header (ReadSpikes).
+	// FormatSpikes is a table of spike times, columns neuron, trial and
+	// time (s): CSV or TSV with an optional header (ReadSpikes), or Parquet
+	// (ReadSpikesParquet).
 	FormatSpikes Format = "spikes"
 )
 
@@ -91,7 +92,10 @@ func SniffFormat(name string, data []byte) (Format, error) {
 	case ".data":
 		return FormatBarsP, nil
 	case ".parquet":
-		return "", fmt.Errorf("%s: Parquet input is not supported yet; export the spikes as CSV or TSV (neuron, trial, time_s)", name)
+		return FormatSpikes, nil
+	}
+	if isParquet(data) {
+		return FormatSpikes, nil
 	}
 	barsp := -1 // bins a BarsP-like first line announces
 	for rest := data; len(rest) > 0; {
@@ -129,6 +133,11 @@ func SniffFormat(name string, data []byte) (Format, error) {
 		return FormatBarsP, nil
 	}
 	return "", fmt.Errorf("%s: cannot tell the format (empty, or not a table of 2 or 3 columns); pass --format", name)
+}
+
+// isParquet reports whether data starts and ends with Parquet's magic.
+func isParquet(data []byte) bool {
+	return len(data) >= 8 && bytes.HasPrefix(data, []byte("PAR1")) && bytes.HasSuffix(data, []byte("PAR1"))
 }
 
 // splitFields splits a table line at commas if it has any, else at tabs
@@ -330,17 +339,9 @@ func ReadSpikes(r io.Reader, name string, b Binning) ([]*PSTH, error) {
 	if err := b.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInput, name, err)
 	}
-	type neuron struct {
-		id     string
-		line   int // first row
-		times  []float64
-		trials map[string]float64 // last time per trial
-	}
 	t := newTableScanner(r, name)
-	byID := map[string]*neuron{}
-	var order []*neuron
+	sc := newSpikeCollector(name)
 	var idx []int
-	maxT := math.Inf(-1)
 	for {
 		f, err := t.next()
 		if err != nil {
@@ -370,33 +371,67 @@ func ReadSpikes(r io.Reader, name string, b Binning) ([]*PSTH, error) {
 		if err != nil {
 			return nil, err
 		}
-		nu := byID[id]
-		if nu == nil {
-			nu = &neuron{id: id, line: t.line, trials: map[string]float64{}}
-			byID[id] = nu
-			order = append(order, nu)
+		if err := sc.add(fmt.Sprintf("%s:%d", name, t.line), id, trial, tm); err != nil {
+			return nil, err
 		}
-		if prev, ok := nu.trials[trial]; ok && tm < prev {
-			return nil, t.errf("spike time %v s of neuron %s, trial %s comes after %v s; sort the spikes by time within each trial", tm, id, trial, prev)
-		}
-		nu.trials[trial] = tm
-		nu.times = append(nu.times, tm)
-		maxT = max(maxT, tm)
 	}
 	if idx == nil {
 		return nil, fmt.Errorf("%w: %s: empty file (no spike rows)", ErrInput, name)
 	}
+	return sc.bin(b)
+}
+
+// spikeCollector gathers spike times by neuron and bins them; the text
+// and Parquet readers share it.
+type spikeCollector struct {
+	name  string
+	byID  map[string]*spikeNeuron
+	order []*spikeNeuron
+	maxT  float64
+}
+
+type spikeNeuron struct {
+	id     string
+	where  string // "file:line" or "file: row n" of its first spike
+	times  []float64
+	trials map[string]float64 // last time per trial
+}
+
+func newSpikeCollector(name string) *spikeCollector {
+	return &spikeCollector{name: name, byID: map[string]*spikeNeuron{}, maxT: math.Inf(-1)}
+}
+
+// add records one spike; where locates it for error messages.
+func (sc *spikeCollector) add(where, id, trial string, tm float64) error {
+	nu := sc.byID[id]
+	if nu == nil {
+		nu = &spikeNeuron{id: id, where: where, trials: map[string]float64{}}
+		sc.byID[id] = nu
+		sc.order = append(sc.order, nu)
+	}
+	if prev, ok := nu.trials[trial]; ok && tm < prev {
+		return fmt.Errorf("%w: %s: spike time %v s of neuron %s, trial %s comes after %v s; sort the spikes by time within each trial", ErrInput, where, tm, id, trial, prev)
+	}
+	nu.trials[trial] = tm
+	nu.times = append(nu.times, tm)
+	sc.maxT = max(sc.maxT, tm)
+	return nil
+}
+
+// bin pools each neuron's spikes over trials into a PSTH.
+func (sc *spikeCollector) bin(b Binning) ([]*PSTH, error) {
+	name, order := sc.name, sc.order
 	if len(order) == 0 {
 		return nil, fmt.Errorf("%w: %s: header but no spike rows", ErrInput, name)
 	}
 	start, end := b.Start, b.End
 	if end == 0 {
-		if maxT < start {
+		if sc.maxT < start {
 			return nil, fmt.Errorf("%w: %s: every spike is before the window start %v s", ErrInput, name, start)
 		}
-		nb := math.Floor((maxT-start)/b.Width) + 1
+		nb := math.Floor((sc.maxT-start)/b.Width) + 1
 		if nb > maxBins {
-			return nil, fmt.Errorf("%w: %s: spikes up to %v s in %v s bins make more than %d bins; pass --window", ErrInput, name, maxT, b.Width, maxBins)
+			return nil, fmt.Errorf("%w: %s: spikes up to %v s in %v s bins make more than %d bins; pass --window", ErrInput, name, sc.maxT, b.Width, maxBins)
 		}
 		end = start + nb*b.Width
 	}
@@ -407,7 +442,7 @@ func ReadSpikes(r io.Reader, name string, b Binning) ([]*PSTH, error) {
 			numeric = false
 		}
 	}
-	slices.SortFunc(order, func(a, c *neuron) int {
+	slices.SortFunc(order, func(a, c *spikeNeuron) int {
 		if numeric {
 			x, _ := strconv.ParseInt(a.id, 10, 64)
 			y, _ := strconv.ParseInt(c.id, 10, 64)
@@ -434,7 +469,7 @@ func ReadSpikes(r io.Reader, name string, b Binning) ([]*PSTH, error) {
 			in++
 		}
 		if in == 0 {
-			return nil, lineErr(name, nu.line, "neuron %s has no spikes in the window [%v, %v) s", nu.id, start, end)
+			return nil, fmt.Errorf("%w: %s: neuron %s has no spikes in the window [%v, %v) s", ErrInput, nu.where, nu.id, start, end)
 		}
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInput, name, err)
@@ -499,6 +534,9 @@ func ReadInput(r io.Reader, name string, opt InputOptions) ([]*PSTH, error) {
 		b := opt.Binning
 		if opt.Trials > 0 {
 			b.Trials = opt.Trials
+		}
+		if isParquet(data) {
+			return ReadSpikesParquet(data, name, b)
 		}
 		return ReadSpikes(bytes.NewReader(data), name, b)
 	default:

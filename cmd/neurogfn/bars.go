@@ -88,11 +88,13 @@ repository root) is one of:
   counts  CSV or TSV with columns time (bin centre, s) and count (summed over
           trials), optional header; needs --trials
   spikes  CSV or TSV with columns neuron, trial, time (s); optional header,
-          '#' comments; binned per neuron with --bin-width over --window.
-          Trials per neuron = distinct trial labels of its spikes, or --trials
+          '#' comments; or a Parquet file with those columns (integer or
+          string labels, float or double times; other columns ignored).
+          Binned per neuron with --bin-width over --window. Trials per
+          neuron = distinct trial labels of its spikes, or --trials
 The format is guessed from the extension and content unless --format is given.
 Bins must be equally wide. Bad input stops the run before anything is
-written, with the file and line in the message.
+written, with the file and line (Parquet: row) in the message.
 
 Samplers target the same posterior: --sampler gfn trains a GFlowNet over knot
 sets (hybrid actions: pick a gap, then a position in it), --sampler rjmcmc is
