@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/neurogfn/neurogfn/gfn"
 )
@@ -24,6 +25,12 @@ type GFNConfig struct {
 	// reward offset (so log Z starts near zero) and its states seed the
 	// replay buffer when replay is on.
 	WarmStart RJConfig `yaml:"warm_start" json:"-"`
+	// LocalMoves is the number of BARS birth/death/relocation moves (with
+	// WarmStart's tau and c) after each Metropolis-corrected GFlowNet
+	// proposal. The independence proposals jump between modes; the local
+	// moves leave a state the GFlowNet under-weights, where a pure
+	// independence chain can stick for hundreds of proposals.
+	LocalMoves int `yaml:"local_moves" json:"local_moves"`
 }
 
 // DefaultGFNConfig is the sampler setting validated on the BARS example: the
@@ -42,7 +49,7 @@ func DefaultGFNConfig() GFNConfig {
 	t.Replay = gfn.Replay{Capacity: 5000, Fraction: 0.5}
 	w := DefaultRJConfig()
 	w.Burnin, w.Samples, w.Thin = 1000, 5000, 4
-	return GFNConfig{Train: t, Ordered: true, Pretrain: 2000, Correct: true, WarmStart: w}
+	return GFNConfig{Train: t, Ordered: true, Pretrain: 2000, Correct: true, WarmStart: w, LocalMoves: 2}
 }
 
 // GFNResult is a trained sampler with its draws.
@@ -58,6 +65,11 @@ type GFNResult struct {
 	Excluded int
 	// Proposed and Accepted count the Metropolis correction's proposals.
 	Proposed, Accepted int
+	// LocalProposed and LocalAccepted count the local moves.
+	LocalProposed, LocalAccepted int
+
+	local int      // local moves per proposal
+	rj    RJConfig // their settings
 }
 
 // SampleGFN trains a GFlowNet on the model's posterior and draws n knot
@@ -124,7 +136,7 @@ func TrainGFN(ctx context.Context, m *Model, cfg GFNConfig, seed uint64, progres
 	if err := tr.Train(ctx, cfg.Pretrain+cfg.Iterations, progress); err != nil {
 		return nil, err
 	}
-	return &GFNResult{Trainer: tr, Env: env}, nil
+	return &GFNResult{Trainer: tr, Env: env, local: cfg.LocalMoves, rj: cfg.WarmStart}, nil
 }
 
 // Sample draws n knot sets from the trained sampler into res.Chain
@@ -133,7 +145,7 @@ func TrainGFN(ctx context.Context, m *Model, cfg GFNConfig, seed uint64, progres
 // posterior); without, the sampler's own draws in the posterior's support.
 // The draws depend on seed alone.
 func (res *GFNResult) Sample(ctx context.Context, m *Model, n int, seed uint64, correct bool) error {
-	res.Excluded, res.Proposed, res.Accepted = 0, 0, 0
+	res.Excluded, res.Proposed, res.Accepted, res.LocalProposed, res.LocalAccepted = 0, 0, 0, 0, 0
 	if correct {
 		return res.metropolis(ctx, m, n, seed)
 	}
@@ -172,7 +184,8 @@ func (res *GFNResult) draw(m *Model, n int, seed uint64) error {
 // independence Metropolis-Hastings chain on (object, trajectory) with the
 // GFlowNet as proposal, accepting a proposal with probability
 // min(1, w'/w), w = R(x) P_B(tau | x) / P_F(tau), where R is the exact
-// posterior (zero where BARS excludes the knot set). Its stationary
+// posterior (zero where BARS excludes the knot set), each step followed by
+// res.local RJMCMC moves on x and a fresh tau ~ P_B(.|x). Its stationary
 // distribution has the posterior as its marginal whatever the sampler's
 // accuracy; the sampler's quality only sets the acceptance rate.
 func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint64) error {
@@ -215,6 +228,26 @@ func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint
 			}
 			if cur == nil {
 				continue // no valid state yet
+			}
+			if res.local > 0 {
+				// Local moves on x, then a fresh trajectory tau ~ P_B(.|x):
+				// both leave pi(x) P_B(tau|x) invariant.
+				st := rjState{knots: cur, lp: curLP, fit: curFit}
+				moved := false
+				for range res.local {
+					_, acc := m.rjStep(res.rj, rng, &st)
+					res.LocalProposed++
+					if acc {
+						res.LocalAccepted++
+						moved = true
+					}
+				}
+				if moved {
+					cur, curLP, curFit = st.knots, st.lp, st.fit
+					tj := gfn.SampleBackward[[]float64](env, gfn.Uniform[[]float64]{}, [][]float64{cur}, []*rand.Rand{rng})
+					f, b := gfn.TrajectoryLogProbs[[]float64](env, tr.Policy(), gfn.Uniform[[]float64]{}, tj)
+					curW = curLP - env.Offset + b[0] - f[0]
+				}
 			}
 			ch.Knots = append(ch.Knots, cur)
 			ch.LogPost = append(ch.LogPost, curLP)

@@ -102,7 +102,7 @@ var (
 // rjmcmcReference is the pooled RJMCMC posterior on the example, computed
 // once for the tests that compare with it.
 func rjmcmcReference(t *testing.T) Summary {
-	rjOnce.Do(func() { rjSummary, _ = pooledChains(t, exampleModel(t), 4, 8000, 4) })
+	rjOnce.Do(func() { rjSummary, _ = pooledChains(t, exampleModel(t), 8, 16000, 4) })
 	return rjSummary
 }
 
@@ -132,7 +132,7 @@ func TestGFNAgainstBARS(t *testing.T) {
 		draws = append(draws, d)
 	}
 	s := c.Summarize(draws)
-	t.Logf("gfn: %v; importance ESS %.3f, Metropolis acceptance %d/%d, excluded %d", time.Since(start), res.Bounds.ESS, res.Accepted, res.Proposed, res.Excluded)
+	t.Logf("gfn: %v; importance ESS %.3f, Metropolis acceptance %d/%d, local moves %d/%d, excluded %d", time.Since(start), res.Bounds.ESS, res.Accepted, res.Proposed, res.LocalAccepted, res.LocalProposed, res.Excluded)
 	checkAgainstBARS(t, "gfn", s)
 	rj := rjmcmcReference(t)
 	d := tv(s.KPosterior, rj.KPosterior)

@@ -124,7 +124,7 @@ func RJMCMC(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand, progres
 	}
 	ch := &Chain{}
 	total := cfg.Burnin + cfg.Samples*cfg.Thin
-	beta := func(a, b float64) float64 { return distuv.Beta{Alpha: a, Beta: b, Src: rng}.Rand() }
+	st := rjState{knots: cur, lp: curLP, fit: curFit}
 	for it := 1; it <= total; it++ {
 		if it%1000 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -134,61 +134,83 @@ func RJMCMC(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand, progres
 				progress(it, total)
 			}
 		}
-		k := len(cur)
-		pb, pd := m.moveProbs(k, cfg.C)
-		u := rng.Float64()
-		var prop []float64
-		var logQ float64 // log q(reverse) - log q(forward)
-		move := 2
-		switch {
-		case u < pb:
-			move = 0
-			s := cur[rng.IntN(k)]
-			t := beta(cfg.Tau*s, cfg.Tau*(1-s))
-			if !(t > 0 && t < 1) {
-				break // outside the support: rejected
-			}
-			prop = insertSorted(cur, t)
-			pdRev := 0.0
-			if _, d := m.moveProbs(k+1, cfg.C); d > 0 {
-				pdRev = d
-			}
-			logQ = math.Log(pdRev/float64(k+1)) - math.Log(pb) - logBirthDensity(cur, t, cfg.Tau)
-		case u < pb+pd:
-			move = 1
-			j := rng.IntN(k)
-			t := cur[j]
-			prop = slices.Delete(slices.Clone(cur), j, j+1)
-			pbRev, _ := m.moveProbs(k-1, cfg.C)
-			logQ = math.Log(pbRev) + logBirthDensity(prop, t, cfg.Tau) - math.Log(pd/float64(k))
-		default:
-			j := rng.IntN(k)
-			s := cur[j]
-			t := beta(cfg.Tau*s, cfg.Tau*(1-s))
-			if !(t > 0 && t < 1) {
-				break
-			}
-			prop = slices.Delete(slices.Clone(cur), j, j+1)
-			prop = insertSorted(prop, t)
-			logQ = distuv.Beta{Alpha: cfg.Tau * t, Beta: cfg.Tau * (1 - t)}.LogProb(s) -
-				distuv.Beta{Alpha: cfg.Tau * s, Beta: cfg.Tau * (1 - s)}.LogProb(t)
-		}
+		move, accepted := m.rjStep(cfg, rng, &st)
 		ch.Proposed[move]++
-		if prop != nil {
-			if lp, f := m.logTarget(prop); !math.IsInf(lp, -1) {
-				if a := lp - curLP + logQ; a >= 0 || math.Log(rng.Float64()) < a {
-					cur, curFit, curLP = prop, f, lp
-					ch.Accepted[move]++
-				}
-			}
+		if accepted {
+			ch.Accepted[move]++
 		}
 		if it > cfg.Burnin && (it-cfg.Burnin)%cfg.Thin == 0 {
-			ch.Knots = append(ch.Knots, cur)
-			ch.LogPost = append(ch.LogPost, curLP)
-			ch.Fits = append(ch.Fits, curFit)
+			ch.Knots = append(ch.Knots, st.knots)
+			ch.LogPost = append(ch.LogPost, st.lp)
+			ch.Fits = append(ch.Fits, st.fit)
 		}
 	}
 	return ch, nil
+}
+
+// rjState is the state of a knot-set chain: sorted knots, their log
+// posterior and fit.
+type rjState struct {
+	knots []float64
+	lp    float64
+	fit   *Fit
+}
+
+// rjStep makes one birth, death or relocation move of BARS's sampler from
+// st (whose log posterior must be finite), updating st if it is accepted.
+// It returns the move (0 birth, 1 death, 2 relocation) and whether it was
+// accepted.
+func (m *Model) rjStep(cfg RJConfig, rng *rand.Rand, st *rjState) (move int, accepted bool) {
+	cur := st.knots
+	k := len(cur)
+	beta := func(a, b float64) float64 { return distuv.Beta{Alpha: a, Beta: b, Src: rng}.Rand() }
+	pb, pd := m.moveProbs(k, cfg.C)
+	u := rng.Float64()
+	var prop []float64
+	var logQ float64 // log q(reverse) - log q(forward)
+	move = 2
+	switch {
+	case u < pb:
+		move = 0
+		s := cur[rng.IntN(k)]
+		t := beta(cfg.Tau*s, cfg.Tau*(1-s))
+		if !(t > 0 && t < 1) {
+			break // outside the support: rejected
+		}
+		prop = insertSorted(cur, t)
+		pdRev := 0.0
+		if _, d := m.moveProbs(k+1, cfg.C); d > 0 {
+			pdRev = d
+		}
+		logQ = math.Log(pdRev/float64(k+1)) - math.Log(pb) - logBirthDensity(cur, t, cfg.Tau)
+	case u < pb+pd:
+		move = 1
+		j := rng.IntN(k)
+		t := cur[j]
+		prop = slices.Delete(slices.Clone(cur), j, j+1)
+		pbRev, _ := m.moveProbs(k-1, cfg.C)
+		logQ = math.Log(pbRev) + logBirthDensity(prop, t, cfg.Tau) - math.Log(pd/float64(k))
+	default:
+		j := rng.IntN(k)
+		s := cur[j]
+		t := beta(cfg.Tau*s, cfg.Tau*(1-s))
+		if !(t > 0 && t < 1) {
+			break
+		}
+		prop = slices.Delete(slices.Clone(cur), j, j+1)
+		prop = insertSorted(prop, t)
+		logQ = distuv.Beta{Alpha: cfg.Tau * t, Beta: cfg.Tau * (1 - t)}.LogProb(s) -
+			distuv.Beta{Alpha: cfg.Tau * s, Beta: cfg.Tau * (1 - s)}.LogProb(t)
+	}
+	if prop != nil {
+		if lp, f := m.logTarget(prop); !math.IsInf(lp, -1) {
+			if a := lp - st.lp + logQ; a >= 0 || math.Log(rng.Float64()) < a {
+				*st = rjState{knots: prop, lp: lp, fit: f}
+				return move, true
+			}
+		}
+	}
+	return move, false
 }
 
 // repairStart returns a knot set the model can fit, starting from knots:
