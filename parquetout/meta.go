@@ -70,12 +70,25 @@ func (m Meta) Validate() error {
 	return nil
 }
 
+// commit is the git_commit footer value: m.Commit, "unknown" if empty.
+func (m Meta) commit() string {
+	if m.Commit == "" {
+		return "unknown"
+	}
+	return m.Commit
+}
+
+// CreatedBy is the Parquet created_by field of a file with metadata m:
+// "<tool> version <version> (build <commit>)", the format of parquet-mr and
+// parquet-cpp (parquet-go's parquet.CreatedBy leaves out the space before
+// "(build").
+func (m Meta) CreatedBy() string {
+	return m.Tool + " version " + m.Version + " (build " + m.commit() + ")"
+}
+
 // KeyValues returns the footer key-value pairs of m, sorted by key.
 func (m Meta) KeyValues() [][2]string {
-	commit := m.Commit
-	if commit == "" {
-		commit = "unknown"
-	}
+	commit := m.commit()
 	kv := map[string]string{
 		KeyCreatedAt:      m.Created.UTC().Format(createdAtTimeLayout),
 		KeyLibrary:        m.Tool,

@@ -53,13 +53,18 @@ func NewWriter[T any](w io.Writer, meta Meta, opt Options) (*Writer[T], error) {
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
 		parquet.DataPageVersion(1),
 		parquet.MaxRowsPerRowGroup(rg),
-		parquet.CreatedBy(meta.Tool, meta.Version, meta.Commit),
+		createdBy(meta.CreatedBy()),
 	}
 	for _, kv := range meta.KeyValues() {
 		opts = append(opts, parquet.KeyValueMetadata(kv[0], kv[1]))
 	}
 	return &Writer[T]{w: parquet.NewGenericWriter[T](w, opts...)}, nil
 }
+
+// createdBy sets the file's created_by field verbatim.
+type createdBy string
+
+func (c createdBy) ConfigureWriter(config *parquet.WriterConfig) { config.CreatedBy = string(c) }
 
 // Write appends rows. The writer does not keep rows after Write returns.
 func (w *Writer[T]) Write(rows []T) error {

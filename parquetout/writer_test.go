@@ -90,7 +90,7 @@ func TestPosteriorReadByArrow(t *testing.T) {
 	if tb.Footer["created_at"] != "2023-11-14T22:13:20Z" || tb.Footer["seed"] != "7" || tb.Footer["chain_seed"] != "99" {
 		t.Errorf("footer %v", tb.Footer)
 	}
-	if !strings.HasPrefix(tb.CreatedBy, "neurogfn version v0.0.0-test") {
+	if tb.CreatedBy != "neurogfn version v0.0.0-test (build abc123)" {
 		t.Errorf("created_by %q", tb.CreatedBy)
 	}
 }
