@@ -171,3 +171,61 @@ func TestSelectKth(t *testing.T) {
 		}
 	}
 }
+
+// TestSimultaneousBand: the simultaneous band holds at least 95% of the
+// draws entirely (bin centres and fine grid each), but not all of them,
+// is never negative, and contains the posterior mean.
+func TestSimultaneousBand(t *testing.T) {
+	m := exampleModel(t)
+	c := NewCurves(m, 50)
+	rng := rand.New(rand.NewPCG(9, 10))
+	draws := make([]Draw, 1000)
+	for i := range draws {
+		a, b, ph := rng.NormFloat64(), 0.3*rng.NormFloat64(), rng.Float64()
+		r := make([]float64, len(c.Grid))
+		for j, tm := range c.Grid {
+			r[j] = math.Max(0, 20+5*a+8*b*math.Sin(6*tm+ph)+2*rng.NormFloat64())
+		}
+		draws[i] = Draw{Knots: []float64{0.5}, Rate: r}
+	}
+	s := c.Summarize(draws)
+	for _, cv := range []Curve{s.Curve, s.Fine} {
+		off := 0
+		if &cv.Time[0] == &s.Fine.Time[0] {
+			off = c.Bins()
+		}
+		inside := 0
+		for _, d := range draws {
+			ok := true
+			for j := range cv.Time {
+				if v := d.Rate[off+j]; v < cv.SimulLo[j] || v > cv.SimulHi[j] {
+					ok = false
+				}
+			}
+			if ok {
+				inside++
+			}
+		}
+		if frac := float64(inside) / float64(len(draws)); frac < 0.95 || frac > 0.96 {
+			t.Errorf("%.3f of the draws lie entirely inside the simultaneous band, want 0.95 (up to ties)", frac)
+		}
+		// Rate scale: the half-width is the same multiple of the draws' sd
+		// at every point.
+		col := make([]float64, len(draws))
+		crit := math.NaN()
+		for j := range cv.Time {
+			if cv.SimulLo[j] < 0 || !(cv.SimulLo[j] <= cv.Mean[j] && cv.Mean[j] <= cv.SimulHi[j]) {
+				t.Fatalf("point %d: band [%v, %v] around mean %v", j, cv.SimulLo[j], cv.SimulHi[j], cv.Mean[j])
+			}
+			for i, d := range draws {
+				col[i] = d.Rate[off+j]
+			}
+			_, sd := stat.MeanStdDev(col, nil)
+			if c := (cv.SimulHi[j] - cv.Mean[j]) / sd; math.IsNaN(crit) {
+				crit = c
+			} else if math.Abs(c-crit) > 1e-9*crit {
+				t.Fatalf("point %d: half-width %.6g sd, at the first point %.6g sd", j, c, crit)
+			}
+		}
+	}
+}
