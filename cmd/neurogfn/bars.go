@@ -97,8 +97,12 @@ Bins must be equally wide. Bad input stops the run before anything is
 written, with the file and line (Parquet: row) in the message.
 
 Samplers target the same posterior: --sampler gfn trains a GFlowNet over knot
-sets (hybrid actions: pick a gap, then a position in it), --sampler rjmcmc is
-BARS's reversible-jump chain (birth, death, relocation; tau 50, c 0.4).
+sets (hybrid actions: pick a gap, then a position in it) on a short RJMCMC
+run and draws through a Metropolis correction of its proposals, with two
+local RJMCMC moves after each; --sampler rjmcmc is BARS's reversible-jump
+chain (birth, death, relocation; tau 50, c 0.4): by default 2000 burn-in
+iterations, then every 5th (--thin) of 5 x --samples iterations is kept.
+BarsP's own run, --burnin 0 --thin 1, under-covers (bench/bars_study).
 
 Without --out, only the summary is printed. With --out DIR (created if its
 parent exists):
@@ -113,8 +117,9 @@ them when the run is not sharded.
 
 --json prints one line per neuron: neuron, sampler, samples, k_posterior,
 k_mean, peak_time_s {mean, lo, hi}, peak_rate_hz {mean, lo, hi}, curve
-{time_s, mean, lo, hi, simul_lo, simul_hi} at the bin centres in spikes/s,
-wall_seconds. Neuron i is fitted with the seed derived from --seed and i, so
+{time_s, mean, lo, hi, simul_lo, simul_hi} at the bin centres in spikes/s
+(lo/hi: pointwise 95% band; simul: simultaneous 95% band, mean +/- c sd of
+the drawn rates, cut at 0), wall_seconds. Neuron i is fitted with the seed derived from --seed and i, so
 --workers and --shard-index/--shard-count (default SLURM_ARRAY_TASK_ID and
 SLURM_ARRAY_TASK_COUNT) never change a neuron's result; with
 SOURCE_DATE_EPOCH set, the same command writes byte-identical files
