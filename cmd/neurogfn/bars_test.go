@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/neurogfn/neurogfn/apps/bars"
 	"github.com/neurogfn/neurogfn/parquetout"
 	"github.com/neurogfn/neurogfn/parquetout/parquettest"
+	"github.com/parquet-go/parquet-go"
 )
 
 // barsSmall keeps CLI tests fast: a short RJMCMC run on a coarse grid.
@@ -233,4 +235,73 @@ func TestBarsFitGFN(t *testing.T) {
 	if m := checkBarsSummary(t, []byte(strings.TrimSpace(out)), 110); m["sampler"] != "gfn" || m["samples"].(float64) != 50 {
 		t.Errorf("summary %v", m)
 	}
+}
+
+// TestBarsFitParquetSpikes: the STAR spikes as a Parquet file (integer
+// labels, double times) give exactly the fits of the TSV file.
+func TestBarsFitParquetSpikes(t *testing.T) {
+	type row struct {
+		Neuron int64   `parquet:"neuron"`
+		Trial  int32   `parquet:"trial"`
+		Time   float64 `parquet:"time_s"`
+	}
+	var rows []row
+	for _, l := range strings.Split(string(mustRead(t, starSpikes)), "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) != 3 || strings.HasPrefix(l, "#") || f[0] == "neuron" {
+			continue
+		}
+		n, err1 := strconv.ParseInt(f[0], 10, 64)
+		tr, err2 := strconv.ParseInt(f[1], 10, 32)
+		tm, err3 := strconv.ParseFloat(f[2], 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			t.Fatalf("bad row %q", l)
+		}
+		rows = append(rows, row{n, int32(tr), tm})
+	}
+	path := filepath.Join(t.TempDir(), "spikes.parquet")
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[row](&buf)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	strip := func(s string) string {
+		var out []string
+		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			delete(m, "wall_seconds")
+			j, _ := json.Marshal(m)
+			out = append(out, string(j))
+		}
+		return strings.Join(out, "\n")
+	}
+	var got [2]string
+	for i, in := range []string{path, starSpikes} {
+		o, _, err := run(context.Background(), append([]string{"bars", "fit", in, "--bin-width", "0.1", "--window", "5,9", "--json"}, barsSmall...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = strip(o)
+	}
+	if n := strings.Count(got[0], "\n") + 1; n != 4 || got[0] != got[1] {
+		t.Errorf("Parquet input gave %d neurons and differs from the TSV input: %v", n, got[0] != got[1])
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
