@@ -42,105 +42,37 @@ func FitPoisson(x *mat.Dense, y []float64, tol float64, maxIter int, minRCond fl
 	if len(y) != n {
 		panic(fmt.Sprintf("bars: %d counts for %d design rows", len(y), n))
 	}
-	xd := x.RawMatrix()
-	eta := make([]float64, n)
-	mu := make([]float64, n)
-	for i, v := range y {
-		mu[i] = max(v, 0.1)
-		eta[i] = math.Log(mu[i])
-	}
-	a := make([]float64, p*p) // XᵀWX, upper triangle, row-major
-	z := make([]float64, n)   // W times the working response
-	rhs := make([]float64, p)
-	xtwx := mat.NewSymDense(p, a)
-	beta := mat.NewVecDense(p, nil)
-	bd := beta.RawVector().Data
-	f := &Fit{Mu: mu}
-	prev := math.Inf(-1)
-	for it := 1; it <= maxIter; it++ {
-		f.Iter = it
-		// XᵀWX and XᵀWz with W = mu, z = eta + (y - mu)/mu.
-		for i := range z {
-			z[i] = mu[i]*eta[i] + (y[i] - mu[i])
-		}
-		weigh(a, rhs, xd, mu, z)
-		if ok := f.Info.Factorize(xtwx); !ok {
-			return nil, fmt.Errorf("%w: information matrix is not positive definite", ErrFit)
-		}
-		if minRCond > 0 {
-			if rc := 1 / f.Info.Cond(); rc < minRCond {
-				return nil, fmt.Errorf("%w: reciprocal condition number %.3g below %.3g", ErrFit, rc, minRCond)
-			}
-		}
-		if err := f.Info.SolveVecTo(beta, mat.NewVecDense(p, rhs)); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrFit, err)
-		}
-		var ll float64
-		for i := 0; i < n; i++ {
-			row := xd.Data[i*xd.Stride : i*xd.Stride+p]
-			var e float64
-			for j, v := range row {
-				e += v * bd[j]
-			}
-			eta[i] = e
-			mu[i] = math.Exp(e)
-			ll += y[i]*e - mu[i]
-		}
-		if math.IsNaN(ll) || math.IsInf(ll, 0) {
-			return nil, fmt.Errorf("%w: log-likelihood %v", ErrFit, ll)
-		}
-		f.LogLik = ll
-		if math.Abs(ll-prev) < tol {
-			break
-		}
-		prev = ll
-	}
-	// Information at the final coefficients, for the coefficient draws.
-	clear(z)
-	weigh(a, rhs, xd, mu, z)
-	if ok := f.Info.Factorize(xtwx); !ok {
-		return nil, fmt.Errorf("%w: information matrix is not positive definite", ErrFit)
-	}
-	f.Beta = bd
-	return f, nil
-}
-
-// weigh sets a (p x p, upper triangle) to XᵀWX and rhs to Xᵀz with
-// W = diag(w).
-func weigh(a, rhs []float64, x blas64.General, w, z []float64) {
-	p := len(rhs)
-	clear(a)
-	clear(rhs)
-	z = z[:len(w)]
-	for i, wi := range w {
-		row := x.Data[i*x.Stride : i*x.Stride+p]
-		zi := z[i]
-		for j, xj := range row {
-			rhs[j] += xj * zi
-			wx := wi * xj
-			aj := a[j*p+j : j*p+p]
-			rj := row[j:]
-			rj = rj[:len(aj)]
-			for k, v := range rj {
-				aj[k] += wx * v
-			}
-		}
-	}
+	return irls(denseDesign{x: x.RawMatrix(), p: p}, p, y, tol, maxIter, minRCond)
 }
 
 // fitSpline is FitPoisson for a spline design X = B·Q given in B-spline
 // form: r holds the B-splines at the data points and q (k+4 x p,
 // row-major) maps the p basis columns to them. It builds XᵀWX as
-// Qᵀ(BᵀWB)Q with BᵀWB banded, which is several times cheaper than the
-// dense products, and applies BARS's rule with the same LAPACK estimate of
-// the reciprocal condition number (dpocon) that mat.Cholesky uses. Fits
-// agree with FitPoisson on the dense design to rounding.
+// Qᵀ(BᵀWB)Q with BᵀWB banded, several times cheaper than the dense
+// products; fits agree with FitPoisson on the dense design to rounding.
 func fitSpline(r splineRows, q []float64, p int, y []float64, tol float64, maxIter int, minRCond float64) (*Fit, error) {
-	n := len(y)
-	if len(r.first) != n {
-		panic(fmt.Sprintf("bars: %d counts for %d design rows", n, len(r.first)))
+	if len(r.first) != len(y) {
+		panic(fmt.Sprintf("bars: %d counts for %d design rows", len(y), len(r.first)))
 	}
 	nb := len(q) / p
+	d := &splineDesign{r: r, q: q, p: p, g: make([]float64, 4*nb), gz: make([]float64, nb), h: make([]float64, nb*p), c: make([]float64, nb)}
+	return irls(d, p, y, tol, maxIter, minRCond)
+}
+
+// design is a Poisson regression design matrix X as IRLS uses it.
+type design interface {
+	// weigh sets a (p x p, upper triangle, row-major) to XᵀWX with
+	// W = diag(w), and rhs to Xᵀz.
+	weigh(a, rhs, w, z []float64)
+	// eta sets dst to X·beta.
+	eta(beta, dst []float64)
+}
+
+// irls is the IRLS loop of FitPoisson. The reciprocal condition number is
+// LAPACK's dpocon estimate (as mat.Cholesky's and BarsP's), computed only
+// when a cheap lower bound does not already clear minRCond.
+func irls(x design, p int, y []float64, tol float64, maxIter int, minRCond float64) (*Fit, error) {
+	n := len(y)
 	eta := make([]float64, n)
 	mu := make([]float64, n)
 	z := make([]float64, n)
@@ -148,11 +80,8 @@ func fitSpline(r splineRows, q []float64, p int, y []float64, tol float64, maxIt
 		mu[i] = max(v, 0.1)
 		eta[i] = math.Log(mu[i])
 	}
-	ws := splineWork{
-		g: make([]float64, 4*nb), gz: make([]float64, nb), h: make([]float64, nb*p),
-		a: make([]float64, p*p), rhs: make([]float64, p),
-	}
-	c := make([]float64, nb)
+	a := make([]float64, p*p)
+	rhs := make([]float64, p)
 	work := make([]float64, 3*p)
 	iwork := make([]int, p)
 	uinv := make([]float64, p*p)
@@ -161,11 +90,12 @@ func fitSpline(r splineRows, q []float64, p int, y []float64, tol float64, maxIt
 	prev := math.Inf(-1)
 	for it := 1; it <= maxIter; it++ {
 		f.Iter = it
+		// XᵀWX and XᵀWz with W = mu, z = eta + (y - mu)/mu.
 		for i := range z {
 			z[i] = mu[i]*eta[i] + (y[i] - mu[i])
 		}
-		ws.weigh(r, q, p, mu, z)
-		sym := blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: ws.a}
+		x.weigh(a, rhs, mu, z)
+		sym := blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: a}
 		anorm := lapack64.Lansy(lapack.MaxColumnSum, sym, work)
 		tri, ok := lapack64.Potrf(sym)
 		if !ok {
@@ -179,9 +109,9 @@ func fitSpline(r splineRows, q []float64, p int, y []float64, tol float64, maxIt
 				return nil, fmt.Errorf("%w: reciprocal condition number %.3g below %.3g", ErrFit, rc, minRCond)
 			}
 		}
-		copy(beta, ws.rhs)
+		copy(beta, rhs)
 		lapack64.Potrs(tri, blas64.General{Rows: p, Cols: 1, Stride: 1, Data: beta})
-		r.eta(q, beta, c, eta)
+		x.eta(beta, eta)
 		var ll float64
 		for i, e := range eta {
 			mu[i] = math.Exp(e)
@@ -198,28 +128,71 @@ func fitSpline(r splineRows, q []float64, p int, y []float64, tol float64, maxIt
 	}
 	// Information at the final coefficients, for the coefficient draws.
 	clear(z)
-	ws.weigh(r, q, p, mu, z)
-	if ok := f.Info.Factorize(mat.NewSymDense(p, ws.a)); !ok {
+	x.weigh(a, rhs, mu, z)
+	if ok := f.Info.Factorize(mat.NewSymDense(p, a)); !ok {
 		return nil, fmt.Errorf("%w: information matrix is not positive definite", ErrFit)
 	}
 	f.Beta = beta
 	return f, nil
 }
 
-// splineWork is fitSpline's scratch: g = BᵀWB in band storage
-// (g[4a+d] = G[a][a+d], d = 0..3), gz = Bᵀz, h = G·Q, and the results
-// a = QᵀGQ (upper triangle) and rhs = Qᵀgz.
-type splineWork struct {
-	g, gz, h, a, rhs []float64
+// denseDesign is a design matrix stored densely.
+type denseDesign struct {
+	x blas64.General
+	p int
 }
 
-func (ws *splineWork) weigh(r splineRows, q []float64, p int, w, z []float64) {
-	nb := len(ws.gz)
-	g, gz, h := ws.g[:4*nb], ws.gz, ws.h
+func (d denseDesign) weigh(a, rhs, w, z []float64) {
+	p := d.p
+	clear(a)
+	clear(rhs)
+	z = z[:len(w)]
+	for i, wi := range w {
+		row := d.x.Data[i*d.x.Stride : i*d.x.Stride+p]
+		zi := z[i]
+		for j, xj := range row {
+			rhs[j] += xj * zi
+			wx := wi * xj
+			aj := a[j*p+j : j*p+p]
+			rj := row[j:]
+			rj = rj[:len(aj)]
+			for k, v := range rj {
+				aj[k] += wx * v
+			}
+		}
+	}
+}
+
+func (d denseDesign) eta(beta, dst []float64) {
+	for i := range dst {
+		row := d.x.Data[i*d.x.Stride : i*d.x.Stride+d.p]
+		var e float64
+		for j, v := range row {
+			e += v * beta[j]
+		}
+		dst[i] = e
+	}
+}
+
+// splineDesign is X = B·Q in B-spline form with its scratch: g = BᵀWB in
+// band storage (g[4a+d] = G[a][a+d], d = 0..3), gz = Bᵀz, h = G·Q, and c
+// for Q·beta.
+type splineDesign struct {
+	r           splineRows
+	q           []float64
+	p           int
+	g, gz, h, c []float64
+}
+
+func (d *splineDesign) eta(beta, dst []float64) { d.r.eta(d.q, beta, d.c, dst) }
+
+func (d *splineDesign) weigh(a, rhs, w, z []float64) {
+	nb, p, q := len(d.gz), d.p, d.q
+	g, gz, h := d.g[:4*nb], d.gz, d.h
 	clear(g)
 	clear(gz)
-	for i, f := range r.first {
-		v := &r.vals[i]
+	for i, f := range d.r.first {
+		v := &d.r.vals[i]
 		v0, v1, v2, v3 := v[0], v[1], v[2], v[3]
 		wi, zi := w[i], z[i]
 		bz := gz[f : f+4 : f+4]
@@ -241,32 +214,32 @@ func (ws *splineWork) weigh(r splineRows, q []float64, p int, w, z []float64) {
 		b[12] += w3 * v3
 	}
 	// h = G·Q with G symmetric and banded (|a-b| <= 3).
-	for a := range nb {
-		ha := h[a*p : (a+1)*p]
-		clear(ha)
-		for b := max(0, a-3); b < min(nb, a+4); b++ {
-			var gab float64
-			if b >= a {
-				gab = g[4*a+b-a]
+	for r := range nb {
+		hr := h[r*p : (r+1)*p]
+		clear(hr)
+		for c := max(0, r-3); c < min(nb, r+4); c++ {
+			var grc float64
+			if c >= r {
+				grc = g[4*r+c-r]
 			} else {
-				gab = g[4*b+a-b]
+				grc = g[4*c+r-c]
 			}
-			qb := q[b*p : (b+1)*p]
-			qb = qb[:len(ha)]
-			for j, v := range qb {
-				ha[j] += gab * v
+			qc := q[c*p : (c+1)*p]
+			qc = qc[:len(hr)]
+			for j, v := range qc {
+				hr[j] += grc * v
 			}
 		}
 	}
 	// a = Qᵀh (upper triangle), rhs = Qᵀgz.
-	clear(ws.a)
-	clear(ws.rhs)
+	clear(a)
+	clear(rhs)
 	for b := range nb {
 		qb := q[b*p : (b+1)*p]
 		hb := h[b*p : (b+1)*p]
 		for j, qj := range qb {
-			ws.rhs[j] += qj * gz[b]
-			aj := ws.a[j*p+j : j*p+p]
+			rhs[j] += qj * gz[b]
+			aj := a[j*p+j : j*p+p]
 			hj := hb[j:]
 			hj = hj[:len(aj)]
 			for l, v := range hj {
