@@ -53,10 +53,10 @@ type Rep struct {
 	PwWidth  float64 `json:"pw_width"`
 	SimCover bool    `json:"sim_cover"`
 	SimWidth float64 `json:"sim_width"`
-	// SimCoverRate is simultaneous coverage with the band of BARS C's
-	// coverage simulation: mean ± c·sd on the rate scale, c the 95th
-	// percentile over draws of the largest standardised deviation.
-	SimCoverRate bool `json:"sim_cover_rate"`
+	// SimCover is for the app's simultaneous band (BARS C's coverage
+	// simulation's: mean ± c·sd of the rate); SimCoverLog for the same
+	// construction on the log rate, exp(mean ± c·sd of log rate).
+	SimCoverLog bool `json:"sim_cover_log"`
 	// Peak time (s) and rate (spikes/s): posterior mean minus truth, and
 	// whether the 95% interval covers the truth.
 	PeakTimeErr   float64 `json:"peak_time_err_s"`
@@ -221,7 +221,7 @@ func score(out *Rep, ct *cellTruth, res *bars.FitResult) {
 	out.PeakRateCover = pr.Lo <= ct.peakRate && ct.peakRate <= pr.Hi
 	out.PeakRateWidth = pr.Hi - pr.Lo
 	out.KMean = sm.KMean
-	out.SimCoverRate = rateBandCovers(res.Draws, ct.avg)
+	out.SimCoverLog = logBandCovers(res.Draws, ct.avg)
 	x := make([]float64, len(res.Draws))
 	for i, d := range res.Draws {
 		x[i] = d.PeakTime
@@ -229,16 +229,18 @@ func score(out *Rep, ct *cellTruth, res *bars.FitResult) {
 	out.PeakTimeESS = ess(x)
 }
 
-// rateBandCovers reports whether the rate-scale simultaneous band of the
-// draws (at the bin centres) covers truth at every bin.
-func rateBandCovers(draws []bars.Draw, truth []float64) bool {
+// logBandCovers reports whether the log-scale simultaneous band of the
+// draws at the bin centres, exp(m ± c·s) with m, s the mean and sd of the
+// log rate and c the 95th percentile over draws of the largest
+// standardised deviation, covers truth at every bin.
+func logBandCovers(draws []bars.Draw, truth []float64) bool {
 	n, nb := len(draws), len(truth)
 	mean := make([]float64, nb)
 	sd := make([]float64, nb)
 	col := make([]float64, n)
 	for j := range nb {
 		for i := range draws {
-			col[i] = draws[i].Rate[j]
+			col[i] = math.Log(draws[i].Rate[j])
 		}
 		mean[j], sd[j] = stat.MeanStdDev(col, nil)
 	}
@@ -246,14 +248,14 @@ func rateBandCovers(draws []bars.Draw, truth []float64) bool {
 	for i := range draws {
 		for j := range nb {
 			if sd[j] > 0 {
-				dev[i] = max(dev[i], math.Abs(draws[i].Rate[j]-mean[j])/sd[j])
+				dev[i] = max(dev[i], math.Abs(math.Log(draws[i].Rate[j])-mean[j])/sd[j])
 			}
 		}
 	}
 	slices.Sort(dev)
 	c := stat.Quantile(0.95, stat.Empirical, dev, nil)
 	for j, y := range truth {
-		if math.Abs(y-mean[j]) > c*sd[j] {
+		if math.Abs(math.Log(y)-mean[j]) > c*sd[j] {
 			return false
 		}
 	}

@@ -69,7 +69,7 @@ type CellSummary struct {
 	PwAll         Stat    `json:"pw_all_inside"`
 	SimCover      Stat    `json:"sim_cover"`
 	SimWidth      Stat    `json:"sim_width"`
-	SimCoverRate  Stat    `json:"sim_cover_rate"`
+	SimCoverLog   Stat    `json:"sim_cover_log"`
 	PeakBiasMs    Stat    `json:"peak_time_bias_ms"`
 	PeakMAEMs     Stat    `json:"peak_time_mae_ms"`
 	PeakCover     Stat    `json:"peak_time_cover"`
@@ -90,7 +90,7 @@ func Summarise(cells []Cell, cts []*cellTruth, reps []Rep, perCell int) []CellSu
 		ct := cts[ci]
 		cs := CellSummary{Cell: c, Bins: len(ct.avg), TruePeakS: ct.peakT, TruePeak: ct.peakRate}
 		var wall, mse, rel, pwc, pww, simw, pb, pmae, pww2, prr, pra, prw, km, pess, spikes []float64
-		var pwall, simc, simr, pc, prc []bool
+		var pwall, simc, siml, pc, prc []bool
 		for _, r := range reps[ci*perCell : (ci+1)*perCell] {
 			if r.Cell != c {
 				continue // not run (interrupted)
@@ -108,7 +108,7 @@ func Summarise(cells []Cell, cts []*cellTruth, reps []Rep, perCell int) []CellSu
 			pww = append(pww, r.PwWidth)
 			pwall = append(pwall, r.PwAll)
 			simc = append(simc, r.SimCover)
-			simr = append(simr, r.SimCoverRate)
+			siml = append(siml, r.SimCoverLog)
 			simw = append(simw, r.SimWidth)
 			pb = append(pb, 1000*r.PeakTimeErr)
 			pmae = append(pmae, 1000*math.Abs(r.PeakTimeErr))
@@ -124,7 +124,7 @@ func Summarise(cells []Cell, cts []*cellTruth, reps []Rep, perCell int) []CellSu
 		cs.MeanSpike = meanSE(spikes).Mean
 		cs.WallS, cs.MSE, cs.RelISE = meanSE(wall), meanSE(mse), meanSE(rel)
 		cs.PwCover, cs.PwWidth, cs.PwAll = meanSE(pwc), meanSE(pww), prop(pwall)
-		cs.SimCover, cs.SimWidth, cs.SimCoverRate = prop(simc), meanSE(simw), prop(simr)
+		cs.SimCover, cs.SimWidth, cs.SimCoverLog = prop(simc), meanSE(simw), prop(siml)
 		cs.PeakBiasMs, cs.PeakMAEMs, cs.PeakCover, cs.PeakWidthMs = meanSE(pb), meanSE(pmae), prop(pc), meanSE(pww2)
 		cs.PeakRateRel, cs.PeakRateAbs, cs.PeakRateCover, cs.PeakRateWidth = meanSE(prr), meanSE(pra), prop(prc), meanSE(prw)
 		cs.KMean, cs.PeakESS = meanSE(km), meanSE(pess)
@@ -138,7 +138,7 @@ func Summarise(cells []Cell, cts []*cellTruth, reps []Rep, perCell int) []CellSu
 
 var tableHead = []string{
 	"truth", "trials", "bin_ms", "bins", "reps", "failed", "s_per_fit", "mse", "rel_ise",
-	"pw_cover", "pw_cover_se", "pw_width", "sim_cover", "sim_cover_se", "sim_cover_rate", "sim_cover_rate_se", "all_in_pw",
+	"pw_cover", "pw_cover_se", "pw_width", "sim_cover", "sim_cover_se", "sim_cover_log", "sim_cover_log_se", "all_in_pw",
 	"peak_bias_ms", "peak_mae_ms", "peak_cover", "peak_cover_se", "peak_width_ms",
 	"height_rel_err", "height_abs_rel_err", "height_cover", "height_cover_se", "mean_k", "peak_ess_per_s",
 }
@@ -149,7 +149,7 @@ func (cs CellSummary) row() []string {
 		cs.Truth, fmt.Sprint(cs.Trials), f("%g", cs.BinMs), fmt.Sprint(cs.Bins), fmt.Sprint(cs.Reps), fmt.Sprint(cs.Failed),
 		f("%.3f", cs.WallS.Mean), f("%.2f", cs.MSE.Mean), f("%.4f", cs.RelISE.Mean),
 		f("%.3f", cs.PwCover.Mean), f("%.3f", cs.PwCover.SE), f("%.2f", cs.PwWidth.Mean),
-		f("%.3f", cs.SimCover.Mean), f("%.3f", cs.SimCover.SE), f("%.3f", cs.SimCoverRate.Mean), f("%.3f", cs.SimCoverRate.SE), f("%.3f", cs.PwAll.Mean),
+		f("%.3f", cs.SimCover.Mean), f("%.3f", cs.SimCover.SE), f("%.3f", cs.SimCoverLog.Mean), f("%.3f", cs.SimCoverLog.SE), f("%.3f", cs.PwAll.Mean),
 		f("%+.2f", cs.PeakBiasMs.Mean), f("%.2f", cs.PeakMAEMs.Mean), f("%.3f", cs.PeakCover.Mean), f("%.3f", cs.PeakCover.SE), f("%.2f", cs.PeakWidthMs.Mean),
 		f("%+.4f", cs.PeakRateRel.Mean), f("%.4f", cs.PeakRateAbs.Mean), f("%.3f", cs.PeakRateCover.Mean), f("%.3f", cs.PeakRateCover.SE),
 		f("%.2f", cs.KMean.Mean), f("%.0f", cs.PeakESSPerS),
@@ -166,7 +166,7 @@ func WriteTSV(w io.Writer, sums []CellSummary) {
 
 // WriteMarkdown writes a compact markdown table, coverages as "p (SE)".
 func WriteMarkdown(w io.Writer, sums []CellSummary) {
-	fmt.Fprintln(w, "| truth | trials × bin | reps | s/fit | MSE (spikes/s)² | relISE | pointwise 95% coverage | mean band width | simultaneous coverage (log scale) | simultaneous coverage (rate scale, BARS C's) | all bins in pointwise band | peak-time bias | peak-time MAE | peak CI coverage | peak CI width | peak-height rel. error | peak-height CI coverage | mean k |")
+	fmt.Fprintln(w, "| truth | trials × bin | reps | s/fit | MSE (spikes/s)² | relISE | pointwise 95% coverage | mean band width | simultaneous coverage | simultaneous coverage, log-scale band | all bins in pointwise band | peak-time bias | peak-time MAE | peak CI coverage | peak CI width | peak-height rel. error | peak-height CI coverage | mean k |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, cs := range sums {
 		reps := fmt.Sprint(cs.Reps)
@@ -175,7 +175,7 @@ func WriteMarkdown(w io.Writer, sums []CellSummary) {
 		}
 		fmt.Fprintf(w, "| %s | %d × %g ms | %s | %.3f | %.2f | %.4f | %.3f (%.3f) | %.2f | %.3f (%.3f) | %.3f (%.3f) | %.2f | %+.2f ms | %.2f ms | %.3f (%.3f) | %.1f ms | %+.3f (abs %.3f) | %.3f (%.3f) | %.2f |\n",
 			cs.Truth, cs.Trials, cs.BinMs, reps, cs.WallS.Mean, cs.MSE.Mean, cs.RelISE.Mean,
-			cs.PwCover.Mean, cs.PwCover.SE, cs.PwWidth.Mean, cs.SimCover.Mean, cs.SimCover.SE, cs.SimCoverRate.Mean, cs.SimCoverRate.SE, cs.PwAll.Mean,
+			cs.PwCover.Mean, cs.PwCover.SE, cs.PwWidth.Mean, cs.SimCover.Mean, cs.SimCover.SE, cs.SimCoverLog.Mean, cs.SimCoverLog.SE, cs.PwAll.Mean,
 			cs.PeakBiasMs.Mean, cs.PeakMAEMs.Mean, cs.PeakCover.Mean, cs.PeakCover.SE, cs.PeakWidthMs.Mean,
 			cs.PeakRateRel.Mean, cs.PeakRateAbs.Mean, cs.PeakRateCover.Mean, cs.PeakRateCover.SE, cs.KMean.Mean)
 	}
