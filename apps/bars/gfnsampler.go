@@ -143,9 +143,10 @@ func TrainGFN(ctx context.Context, m *Model, cfg GFNConfig, seed uint64, progres
 }
 
 // Sample draws n knot sets from the trained sampler into res.Chain
-// (replacing earlier draws and counts): with correct, as an independence
-// Metropolis-Hastings chain with the GFlowNet as proposal (exact
-// posterior); without, the sampler's own draws in the posterior's support.
+// (replacing earlier draws and counts): with correct, as a Metropolis-
+// Hastings chain with the GFlowNet as independence proposal and the
+// configured local moves between proposals (exact posterior); without, the
+// sampler's own draws in the posterior's support.
 // The draws depend on seed alone.
 func (res *GFNResult) Sample(ctx context.Context, m *Model, n int, seed uint64, correct bool) error {
 	res.Excluded, res.Proposed, res.Accepted, res.LocalProposed, res.LocalAccepted = 0, 0, 0, 0, 0
