@@ -371,7 +371,8 @@ func ReadSpikes(r io.Reader, name string, b Binning) ([]*PSTH, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := sc.add(fmt.Sprintf("%s:%d", name, t.line), id, trial, tm); err != nil {
+		line := t.line
+		if err := sc.add(func() string { return fmt.Sprintf("%s:%d", name, line) }, id, trial, tm); err != nil {
 			return nil, err
 		}
 	}
@@ -401,16 +402,18 @@ func newSpikeCollector(name string) *spikeCollector {
 	return &spikeCollector{name: name, byID: map[string]*spikeNeuron{}, maxT: math.Inf(-1)}
 }
 
-// add records one spike; where locates it for error messages.
-func (sc *spikeCollector) add(where, id, trial string, tm float64) error {
+// add records one spike; where locates it for error messages (called
+// only when needed: formatting every row's location would cost more than
+// reading it).
+func (sc *spikeCollector) add(where func() string, id, trial string, tm float64) error {
 	nu := sc.byID[id]
 	if nu == nil {
-		nu = &spikeNeuron{id: id, where: where, trials: map[string]float64{}}
+		nu = &spikeNeuron{id: id, where: where(), trials: map[string]float64{}}
 		sc.byID[id] = nu
 		sc.order = append(sc.order, nu)
 	}
 	if prev, ok := nu.trials[trial]; ok && tm < prev {
-		return fmt.Errorf("%w: %s: spike time %v s of neuron %s, trial %s comes after %v s; sort the spikes by time within each trial", ErrInput, where, tm, id, trial, prev)
+		return fmt.Errorf("%w: %s: spike time %v s of neuron %s, trial %s comes after %v s; sort the spikes by time within each trial", ErrInput, where(), tm, id, trial, prev)
 	}
 	nu.trials[trial] = tm
 	nu.times = append(nu.times, tm)

@@ -56,7 +56,8 @@ func ReadSpikesParquet(data []byte, name string, b Binning) ([]*PSTH, error) {
 			}
 			for _, r := range buf[:n] {
 				row++
-				where := fmt.Sprintf("%s: row %d", name, row)
+				at := row
+				where := func() string { return fmt.Sprintf("%s: row %d", name, at) }
 				var vals [3]parquet.Value
 				var seen [3]bool
 				for _, v := range r {
@@ -71,7 +72,7 @@ func ReadSpikesParquet(data []byte, name string, b Binning) ([]*PSTH, error) {
 				for i, what := range []string{"neuron", "trial", "time"} {
 					if !seen[i] || vals[i].IsNull() {
 						rows.Close()
-						return nil, fmt.Errorf("%w: %s: %s is missing (null)", ErrInput, where, what)
+						return nil, fmt.Errorf("%w: %s: %s is missing (null)", ErrInput, where(), what)
 					}
 				}
 				var lerr error
@@ -83,11 +84,11 @@ func ReadSpikesParquet(data []byte, name string, b Binning) ([]*PSTH, error) {
 				}
 				if lerr != nil {
 					rows.Close()
-					return nil, fmt.Errorf("%w: %s: %v", ErrInput, where, lerr)
+					return nil, fmt.Errorf("%w: %s: %v", ErrInput, where(), lerr)
 				}
 				if id == "" || trial == "" {
 					rows.Close()
-					return nil, fmt.Errorf("%w: %s: empty neuron or trial label", ErrInput, where)
+					return nil, fmt.Errorf("%w: %s: empty neuron or trial label", ErrInput, where())
 				}
 				if err := sc.add(where, id, trial, tm); err != nil {
 					rows.Close()
