@@ -122,7 +122,7 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 		}
 	}
 	fineRows := splineRows{first: rows.first[nb:], vals: rows.vals[nb:]}
-	fineRows.eta(q, bd, coef, eta[nb:])
+	fineRows.apply(coef, eta[nb:]) // coef is Q·beta of the kept draw
 	scale := c.Model.Data.RateScale()
 	dr := Draw{Knots: knots, LogPost: logPost, Rate: make([]float64, len(c.gx))}
 	for i, e := range eta {

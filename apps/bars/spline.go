@@ -254,8 +254,14 @@ func (b *Basis) barsCoef() []float64 {
 }
 
 // eta writes X·beta = B·(Q·beta) at the rows into dst; c is scratch of
-// length k+4.
+// length k+4 and holds Q·beta afterwards.
 func (r splineRows) eta(q, beta, c, dst []float64) {
+	splineCoefs(q, beta, c)
+	r.apply(c, dst)
+}
+
+// splineCoefs sets c to the B-spline coefficients Q·beta.
+func splineCoefs(q, beta, c []float64) {
 	p := len(beta)
 	for a := range c {
 		var s float64
@@ -264,6 +270,10 @@ func (r splineRows) eta(q, beta, c, dst []float64) {
 		}
 		c[a] = s
 	}
+}
+
+// apply writes B·c at the rows into dst.
+func (r splineRows) apply(c, dst []float64) {
 	for i, f := range r.first {
 		v := &r.vals[i]
 		cc := c[f : f+4]
