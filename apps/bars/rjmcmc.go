@@ -28,7 +28,22 @@ type RJConfig struct {
 	// short chains (a few hundred iterations) can stay in the mode it
 	// starts in.
 	Initial int `yaml:"initial" json:"initial"`
+	// Jitter is the fraction of relocation moves that use a fine random
+	// walk instead of BARS's locality proposal: a uniformly chosen knot s
+	// moves to s + sigma·z, z standard normal, sigma drawn uniformly from
+	// JitterScales (on the unit interval). The proposal is symmetric, so
+	// the acceptance is the posterior ratio and the target is unchanged.
+	// BARS's Beta(50 s, 50 (1-s)) proposal has a standard deviation of
+	// about 0.07, far wider than a well-placed knot at a sharp onset can
+	// move; without the fine move the peak time's effective sample size was
+	// 20-60 per 2000 draws on the realistic PSTH. 0 is BarsP's sampler.
+	Jitter float64 `yaml:"jitter" json:"jitter"`
 }
+
+// JitterScales are the standard deviations of the fine relocation move
+// (Jitter), one drawn uniformly per move: 1, 5 and 25 ms on a one-second
+// window.
+var JitterScales = [...]float64{0.001, 0.005, 0.025}
 
 // DefaultRJConfig is BARS's moves with a greedy start and a longer run:
 // 2000 burn-in iterations, then every 5th of 5·Samples iterations kept. In
@@ -60,6 +75,9 @@ func (c RJConfig) Validate() error {
 	if c.Initial < 0 {
 		return fmt.Errorf("rjmcmc: %d initial knots; need at least 0", c.Initial)
 	}
+	if !(c.Jitter >= 0 && c.Jitter <= 1) {
+		return fmt.Errorf("rjmcmc: jitter %v must be in [0, 1]", c.Jitter)
+	}
 	return nil
 }
 
@@ -69,8 +87,9 @@ type Chain struct {
 	Knots   [][]float64
 	LogPost []float64
 	Fits    []*Fit
-	// Accepted and Proposed count birth, death and relocation moves.
-	Accepted, Proposed [3]int
+	// Accepted and Proposed count birth, death, relocation (BARS's
+	// proposal) and fine relocation (Jitter) moves.
+	Accepted, Proposed [4]int
 }
 
 // moveProbs returns BARS's birth and death probabilities at k:
@@ -163,8 +182,8 @@ type rjState struct {
 
 // rjStep makes one birth, death or relocation move of BARS's sampler from
 // st (whose log posterior must be finite), updating st if it is accepted.
-// It returns the move (0 birth, 1 death, 2 relocation) and whether it was
-// accepted.
+// It returns the move (0 birth, 1 death, 2 relocation, 3 fine relocation)
+// and whether it was accepted.
 func (m *Model) rjStep(cfg RJConfig, rng *rand.Rand, st *rjState) (move int, accepted bool) {
 	cur := st.knots
 	k := len(cur)
@@ -195,6 +214,15 @@ func (m *Model) rjStep(cfg RJConfig, rng *rand.Rand, st *rjState) (move int, acc
 		prop = slices.Delete(slices.Clone(cur), j, j+1)
 		pbRev, _ := m.moveProbs(k-1, cfg.C)
 		logQ = math.Log(pbRev) + logBirthDensity(prop, t, cfg.Tau) - math.Log(pd/float64(k))
+	case cfg.Jitter > 0 && rng.Float64() < cfg.Jitter:
+		move = 3
+		j := rng.IntN(k)
+		t := cur[j] + JitterScales[rng.IntN(len(JitterScales))]*rng.NormFloat64()
+		if !(t > 0 && t < 1) {
+			break
+		}
+		prop = slices.Delete(slices.Clone(cur), j, j+1)
+		prop = insertSorted(prop, t) // symmetric: logQ = 0
 	default:
 		j := rng.IntN(k)
 		s := cur[j]

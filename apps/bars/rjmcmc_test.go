@@ -4,7 +4,10 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Reference posterior of k on the BARS example from a long BarsP run
@@ -103,6 +106,65 @@ func TestRJMCMCRepairsStart(t *testing.T) {
 	for i, lp := range ch.LogPost {
 		if math.IsInf(lp, -1) || len(ch.Knots[i]) == 0 {
 			t.Fatalf("state %d: knots %v, log posterior %v", i, ch.Knots[i], lp)
+		}
+	}
+}
+
+// TestRJMCMCJitterTarget checks the fine relocation move (Jitter) on a
+// target with a closed form: each knot contributes a factor
+// c·N(x; 0.3, 0.01) to the likelihood, so the knots are independent draws
+// of that normal and p(k) ∝ pi(k)·c^k. The target is narrower than BARS's
+// Beta(50 s, 50(1-s)) proposal, the situation the move is for; with only
+// fine relocations (Jitter 1) any asymmetry in the move would show in the
+// knot positions.
+func TestRJMCMCJitterTarget(t *testing.T) {
+	const mu, sd, c = 0.3, 0.01, 1.5
+	norm := distuv.Normal{Mu: mu, Sigma: sd}
+	for _, jitter := range []float64{0.5, 1} {
+		m := exampleModel(t)
+		m.Prior = KPrior{Kind: "poisson", Min: 1, Max: 4, Lambda: 2}
+		m.MinGap = 0
+		m.logLik = func(knots []float64) float64 {
+			var s float64
+			for _, x := range knots {
+				s += math.Log(c) + norm.LogProb(x)
+			}
+			return s
+		}
+		cfg := DefaultRJConfig()
+		cfg.Jitter = jitter
+		cfg.Burnin, cfg.Samples, cfg.Thin = 2000, 40000, 5
+		ch, err := RJMCMC(context.Background(), m, cfg, rand.New(rand.NewPCG(7, 8)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]float64{}
+		var z float64
+		for k := 1; k <= 4; k++ {
+			want[k] = math.Exp(m.Prior.LogProb(k)) * math.Pow(c, float64(k))
+			z += want[k]
+		}
+		for k := range want {
+			want[k] /= z
+		}
+		var xs []float64
+		for _, ks := range ch.Knots {
+			xs = append(xs, ks...)
+		}
+		slices.Sort(xs)
+		var ks float64
+		for i, x := range xs {
+			f := norm.CDF(x)
+			ks = max(ks, math.Abs(f-float64(i)/float64(len(xs))), math.Abs(f-float64(i+1)/float64(len(xs))))
+		}
+		d := tv(kPosterior(ch.Knots), want)
+		t.Logf("jitter %v: TV(k) %.4f, KS(knot positions) %.4f; fine moves accepted %d/%d, BARS relocations %d/%d",
+			jitter, d, ks, ch.Accepted[3], ch.Proposed[3], ch.Accepted[2], ch.Proposed[2])
+		if d > 0.02 || ks > 0.02 {
+			t.Errorf("jitter %v: TV(k) %.4f, KS %.4f; want both <= 0.02", jitter, d, ks)
+		}
+		if ch.Proposed[3] == 0 || (jitter == 1 && ch.Proposed[2] != 0) {
+			t.Errorf("jitter %v: %d fine and %d BARS relocations proposed", jitter, ch.Proposed[3], ch.Proposed[2])
 		}
 	}
 }

@@ -52,6 +52,7 @@ type Output struct {
 	Burnin    int           `json:"burnin"`
 	Thin      int           `json:"thin"`
 	Initial   int           `json:"initial"`
+	Jitter    float64       `json:"jitter"`
 	Samples   int           `json:"samples"`
 	GFNIters  int           `json:"gfn_iterations,omitempty"`
 	Fine      int           `json:"fine"`
@@ -86,6 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	burnin := fs.Int("burnin", def.RJMCMC.Burnin, "RJMCMC burn-in iterations")
 	thin := fs.Int("thin", def.RJMCMC.Thin, "RJMCMC iterations per kept draw")
 	initial := fs.Int("initial", def.RJMCMC.Initial, "RJMCMC start: that many equally spaced knots, or 0 for the greedy start")
+	jitter := fs.Float64("jitter", def.RJMCMC.Jitter, "fraction of RJMCMC relocations that are fine random-walk moves (0: BarsP's moves only)")
 	samples := fs.Int("samples", def.Samples, "posterior draws per fit")
 	gfnIters := fs.Int("gfn-iterations", 0, "GFlowNet training iterations (0: the app's default)")
 	fine := fs.Int("fine", 500, "points of the fine grid for the peak (BARS: 500)")
@@ -94,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	perRep := fs.Bool("per-rep", true, "include every replicate in the JSON")
 	tsv := fs.Bool("tsv", false, "print the table as TSV instead of markdown")
 	dataDir := fs.String("write-data", "", "directory to write every simulated data set to, in BarsP format")
+	onlyData := fs.Bool("only-data", false, "with -write-data: write the data sets and stop, fitting nothing")
+	external := fs.String("external", "", "score another program's fits instead of fitting: a directory with NAME.samp_mu and NAME.samp_params (BarsP's output files) for every data set NAME that -write-data writes, and optionally manifest.tsv with their wall times")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,6 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.RJMCMC.Burnin = *burnin
 	cfg.RJMCMC.Thin = *thin
 	cfg.RJMCMC.Initial = *initial
+	cfg.RJMCMC.Jitter = *jitter
 	if *gfnIters > 0 {
 		cfg.GFN.Iterations = *gfnIters
 	}
@@ -134,11 +139,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	st := &Study{Truths: tm, Cells: cl, Reps: *reps, Seed: *seed, Workers: *workers, Fit: cfg, DataDir: *dataDir}
+	st := &Study{Truths: tm, Cells: cl, Reps: *reps, Seed: *seed, Workers: *workers, Fit: cfg, DataDir: *dataDir, External: *external}
+	if *onlyData {
+		if *dataDir == "" {
+			return errors.New("-only-data needs -write-data DIR")
+		}
+		st.OnlyData = true
+		_, rs, err := st.Run(ctx)
+		for _, r := range rs {
+			if r.Err != "" {
+				return fmt.Errorf("%s replicate %d: %s", r.Cell, r.Rep, r.Err)
+			}
+		}
+		if err == nil && !*quiet {
+			fmt.Fprintf(stderr, "bars_study: wrote %d data sets to %s\n", len(rs), *dataDir)
+		}
+		return err
+	}
+	samplerName := cfg.Sampler
+	if *external != "" {
+		samplerName = "external fits in " + *external
+		if st.ExternalWall, err = externalWallTimes(*external); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	last := time.Time{}
 	if !*quiet {
-		fmt.Fprintf(stderr, "bars_study: %d cells × %d replicates, sampler %s, %d workers\n", len(cl), *reps, cfg.Sampler, *workers)
+		fmt.Fprintf(stderr, "bars_study: %d cells × %d replicates, sampler %s, %d workers\n", len(cl), *reps, samplerName, *workers)
 		st.Progress = func(done, total int, r *Rep) {
 			if r.Err != "" {
 				fmt.Fprintf(stderr, "bars_study: %s replicate %d failed: %s\n", r.Cell, r.Rep, r.Err)
@@ -165,7 +193,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out := Output{
 			Command: append([]string{"bars_study"}, args...), Date: time.Now().UTC().Format(time.RFC3339),
 			GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Workers: *workers, Seed: *seed,
-			Sampler: cfg.Sampler, Burnin: cfg.RJMCMC.Burnin, Thin: cfg.RJMCMC.Thin, Initial: cfg.RJMCMC.Initial, Samples: cfg.Samples, Fine: cfg.Fine, Prior: cfg.Prior,
+			Sampler: samplerName, Burnin: cfg.RJMCMC.Burnin, Thin: cfg.RJMCMC.Thin, Initial: cfg.RJMCMC.Initial, Jitter: cfg.RJMCMC.Jitter, Samples: cfg.Samples, Fine: cfg.Fine, Prior: cfg.Prior,
 			RepsCell: *reps, WallS: time.Since(start).Seconds(), Cells: sums,
 		}
 		if cfg.Sampler == bars.SamplerGFN {

@@ -102,6 +102,13 @@ type Study struct {
 	Fit     bars.FitConfig
 	// DataDir, if set, receives each data set in BarsP format.
 	DataDir string
+	// External, if set, is a directory of another program's fits of the
+	// data sets (see externalFit), scored instead of fitting with
+	// neurogfn; ExternalWall holds their wall times by data-set name.
+	External     string
+	ExternalWall map[string]float64
+	// OnlyData writes the data sets to DataDir without fitting them.
+	OnlyData bool
 	// Progress, if non-nil, is called after each fit.
 	Progress func(done, total int, r *Rep)
 }
@@ -175,9 +182,19 @@ func (s *Study) one(ctx context.Context, c Cell, ct *cellTruth, r int) Rep {
 			return out
 		}
 	}
-	start := time.Now()
-	res, err := bars.FitPSTH(ctx, p, s.Fit, parquetout.ItemSeed(seed, 1), nil)
-	out.WallS = time.Since(start).Seconds()
+	if s.OnlyData {
+		return out
+	}
+	var res *bars.FitResult
+	var err error
+	if s.External != "" {
+		res, err = externalFit(s.External, name, p)
+		out.WallS = s.ExternalWall[name]
+	} else {
+		start := time.Now()
+		res, err = bars.FitPSTH(ctx, p, s.Fit, parquetout.ItemSeed(seed, 1), nil)
+		out.WallS = time.Since(start).Seconds()
+	}
 	if err != nil {
 		out.Err = err.Error()
 		return out

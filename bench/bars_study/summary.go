@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -11,6 +12,18 @@ import (
 type Stat struct {
 	Mean float64 `json:"mean"`
 	SE   float64 `json:"se"`
+}
+
+// MarshalJSON writes an undefined mean or SE (no replicates, or one) as
+// null: JSON has no NaN.
+func (s Stat) MarshalJSON() ([]byte, error) {
+	num := func(v float64) string {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return "null"
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return []byte(`{"mean":` + num(s.Mean) + `,"se":` + num(s.SE) + `}`), nil
 }
 
 func meanSE(x []float64) Stat {
