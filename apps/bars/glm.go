@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -27,9 +28,32 @@ type Fit struct {
 	Mu     []float64 // fitted mean counts
 	LogLik float64   // sum(y log mu - mu), without the log y! constant
 	Iter   int
-	// Info is the Cholesky factor of the Fisher information XᵀWX at the
-	// optimum; the coefficients are drawn from N(beta, Info⁻¹).
-	Info mat.Cholesky
+
+	x       design // for Info, until it is computed
+	once    sync.Once
+	info    *mat.Cholesky
+	infoErr error
+}
+
+// Info returns the Cholesky factor of the Fisher information XᵀWX at the
+// optimum (W = diag(Mu)); the coefficients are drawn from N(Beta, Info⁻¹).
+// It is computed on first use, because most fits of a chain are of
+// proposals that are rejected and never drawn from; it is safe to call
+// from several goroutines.
+func (f *Fit) Info() (*mat.Cholesky, error) {
+	f.once.Do(func() {
+		p := len(f.Beta)
+		a := make([]float64, p*p)
+		f.x.weigh(a, make([]float64, p), f.Mu, make([]float64, len(f.Mu)))
+		var c mat.Cholesky
+		if c.Factorize(mat.NewSymDense(p, a)) {
+			f.info = &c
+		} else {
+			f.infoErr = fmt.Errorf("%w: information matrix is not positive definite", ErrFit)
+		}
+		f.x = nil
+	})
+	return f.info, f.infoErr
 }
 
 // FitPoisson fits log mu = X beta to counts y by iteratively reweighted
@@ -126,13 +150,8 @@ func irls(x design, p int, y []float64, tol float64, maxIter int, minRCond float
 		}
 		prev = ll
 	}
-	// Information at the final coefficients, for the coefficient draws.
-	clear(z)
-	x.weigh(a, rhs, mu, z)
-	if ok := f.Info.Factorize(mat.NewSymDense(p, a)); !ok {
-		return nil, fmt.Errorf("%w: information matrix is not positive definite", ErrFit)
-	}
 	f.Beta = beta
+	f.x = x // the information at the final coefficients comes from Info
 	return f, nil
 }
 

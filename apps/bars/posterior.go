@@ -33,6 +33,11 @@ type Curves struct {
 		rows  splineRows
 		q     []float64
 		coef  []float64
+		fit   *Fit          // the fit whose Cholesky factor u holds
+		u     mat.TriDense  // upper Cholesky factor of fit's XᵀWX
+		eta   []float64     // scratch: the log rate on the grid
+		z     *mat.VecDense // scratch: standard normal draws
+		beta  *mat.VecDense // scratch: the drawn coefficients
 	}
 }
 
@@ -80,15 +85,28 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 	if len(q) != p*len(coef) {
 		return Draw{}, fmt.Errorf("bars: fit has %d coefficients for %d knots", p, len(knots))
 	}
-	var u mat.TriDense
-	fit.Info.UTo(&u)
+	if c.cache.fit != fit {
+		info, err := fit.Info()
+		if err != nil {
+			return Draw{}, err
+		}
+		c.cache.fit = fit
+		c.cache.u.Reset()
+		info.UTo(&c.cache.u)
+		c.cache.z = mat.NewVecDense(p, nil)
+		c.cache.beta = mat.NewVecDense(p, nil)
+	}
+	u, z, beta := &c.cache.u, c.cache.z, c.cache.beta
 	nb := c.Bins()
 	binRows := splineRows{first: rows.first[:nb], vals: rows.vals[:nb]}
 	y := c.Model.Data.Count
-	z := mat.NewVecDense(p, nil)
-	beta := mat.NewVecDense(p, nil)
 	bd := beta.RawVector().Data
-	eta := make([]float64, len(c.gx))
+	if len(c.cache.eta) != len(c.gx) {
+		c.cache.eta = make([]float64, len(c.gx))
+	}
+	eta := c.cache.eta
+	scale := c.Model.Data.RateScale()
+	dr := Draw{Knots: knots, LogPost: logPost, Rate: make([]float64, len(c.gx))}
 	// beta = beta_hat + U⁻¹ z with XᵀWX = UᵀU. Like BarsP, keep a draw only
 	// if the log Metropolis ratio of the Poisson likelihood (flat prior)
 	// against the Gaussian proposal, relative to the fit,
@@ -103,7 +121,7 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 			z.SetVec(i, v)
 			zz += v * v
 		}
-		if err := beta.SolveVec(&u, z); err != nil {
+		if err := beta.SolveVec(u, z); err != nil {
 			return Draw{}, fmt.Errorf("bars: coefficient draw: %w", err)
 		}
 		if attempt == maxDraws {
@@ -115,7 +133,9 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 		binRows.eta(q, bd, coef, eta[:nb])
 		var ll float64
 		for j := range nb {
-			ll += y[j]*eta[j] - math.Exp(eta[j])
+			mu := math.Exp(eta[j])
+			dr.Rate[j] = mu
+			ll += y[j]*eta[j] - mu
 		}
 		if attempt == maxDraws || ll-fit.LogLik+zz/2 >= -10 {
 			break
@@ -123,10 +143,11 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 	}
 	fineRows := splineRows{first: rows.first[nb:], vals: rows.vals[nb:]}
 	fineRows.apply(coef, eta[nb:]) // coef is Q·beta of the kept draw
-	scale := c.Model.Data.RateScale()
-	dr := Draw{Knots: knots, LogPost: logPost, Rate: make([]float64, len(c.gx))}
-	for i, e := range eta {
-		dr.Rate[i] = math.Exp(e) * scale
+	for i := range nb {
+		dr.Rate[i] *= scale // exp(eta) of the kept draw, from its check
+	}
+	for i, e := range eta[nb:] {
+		dr.Rate[nb+i] = math.Exp(e) * scale
 	}
 	dr.PeakTime, dr.PeakRate = c.peak(dr.Rate)
 	return dr, nil

@@ -2,8 +2,10 @@ package bars
 
 import (
 	"fmt"
+	"math"
 	"sort"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -53,14 +55,80 @@ func NewBasis(knots []float64) (*Basis, error) {
 
 // nullSpace returns the columns of Q after the first two in the QR
 // decomposition of c (r x 2): an orthonormal basis of the vectors
-// orthogonal to c's columns, as R's ns() and BarsP compute it.
+// orthogonal to c's columns, as R's ns() and BarsP compute it. Q = H₀H₁
+// is formed from LAPACK's two Householder reflectors (dgeqr2's dlarfg
+// convention), written out because gonum's general QR costs more than
+// the rest of a basis for these tiny matrices; TestNullSpace holds it to
+// gonum's mat.QR.
 func nullSpace(c *mat.Dense) *mat.Dense {
 	r, _ := c.Dims()
-	var qr mat.QR
-	qr.Factorize(c)
-	q := mat.NewDense(r, r, nil)
-	qr.QTo(q)
-	return mat.DenseCopyOf(q.Slice(0, r, 2, r))
+	a0 := make([]float64, r)
+	a1 := make([]float64, r)
+	for i := range r {
+		a0[i], a1[i] = c.At(i, 0), c.At(i, 1)
+	}
+	// H₀ from column 0; apply it to column 1.
+	tau0 := householder(a0)
+	if tau0 != 0 {
+		d := a1[0]
+		for i := 1; i < r; i++ {
+			d += a0[i] * a1[i]
+		}
+		d *= tau0
+		a1[0] -= d
+		for i := 1; i < r; i++ {
+			a1[i] -= d * a0[i]
+		}
+	}
+	// H₁ from rows 1.. of column 1.
+	tau1 := householder(a1[1:])
+	q := mat.NewDense(r, r-2, nil)
+	x := make([]float64, r)
+	for col := 2; col < r; col++ {
+		// x = H₀ H₁ e_col, with v₀ = (1, a0[1:]) and v₁ = (0, 1, a1[2:]).
+		clear(x)
+		x[col] = 1
+		if f := tau1 * a1[col]; f != 0 {
+			x[1] -= f
+			for i := 2; i < r; i++ {
+				x[i] -= f * a1[i]
+			}
+		}
+		if tau0 != 0 {
+			d := x[0]
+			for i := 1; i < r; i++ {
+				d += a0[i] * x[i]
+			}
+			d *= tau0
+			x[0] -= d
+			for i := 1; i < r; i++ {
+				x[i] -= d * a0[i]
+			}
+		}
+		for i, v := range x {
+			q.Set(i, col-2, v)
+		}
+	}
+	return q
+}
+
+// householder overwrites x with LAPACK dlarfg's reflector H = I - tau v vᵀ
+// that maps x to (beta, 0, ..., 0): x[0] becomes beta, x[1:] the tail of
+// v (whose first element is 1). It returns tau (0 when x[1:] is zero).
+func householder(x []float64) float64 {
+	if len(x) < 2 {
+		return 0
+	}
+	alpha := x[0]
+	xnorm := floats.Norm(x[1:], 2)
+	if xnorm == 0 {
+		return 0
+	}
+	beta := -math.Copysign(math.Hypot(alpha, xnorm), alpha)
+	tau := (beta - alpha) / beta
+	floats.Scale(1/(alpha-beta), x[1:])
+	x[0] = beta
+	return tau
 }
 
 // nsQ returns R's ns() projection: the null space of the constraints on
