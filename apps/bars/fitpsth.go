@@ -68,7 +68,7 @@ type FitResult struct {
 
 // FitPSTH samples the BARS posterior of p with the configured sampler and
 // summarises it. The draws depend on seed alone: the sampler uses seed,
-// and the coefficient draws the stream gfn.Stream(seed, 1). progress, if
+// and the coefficient draws those of DrawChain. progress, if
 // non-nil, gets short progress messages.
 func FitPSTH(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64, progress func(string)) (*FitResult, error) {
 	if err := cfg.Validate(); err != nil {
@@ -105,14 +105,46 @@ func FitPSTH(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64, progress 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Name, err)
 	}
-	rng := gfn.Stream(seed, 1)
-	ch := res.Chain
-	res.Draws = make([]Draw, len(ch.Knots))
-	for i := range ch.Knots {
-		if res.Draws[i], err = res.Curves.Draw(ch.Knots[i], ch.LogPost[i], ch.Fits[i], rng); err != nil {
-			return nil, fmt.Errorf("%s: draw %d: %w", p.Name, i, err)
-		}
+	if res.Draws, err = DrawChain(ctx, m, cfg.Fine, res.Chain, seed); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Name, err)
 	}
 	res.Summary = res.Curves.Summarize(res.Draws)
 	return res, nil
+}
+
+// drawBlock is the number of consecutive chain states whose coefficient
+// draws share one random stream in DrawChain.
+const drawBlock = 250
+
+// DrawChain turns a chain's kept states into posterior draws (coefficients
+// around each state's fit, rate curves on the bin centres and a grid of
+// fine points, peaks). States are drawn in blocks of 250, block b with the
+// random stream gfn.Stream(seed, 1+b·2²⁰), on up to GOMAXPROCS goroutines;
+// the draws do not depend on how many run.
+func DrawChain(ctx context.Context, m *Model, fine int, ch *Chain, seed uint64) ([]Draw, error) {
+	n := len(ch.Knots)
+	draws := make([]Draw, n)
+	blocks := (n + drawBlock - 1) / drawBlock
+	errs := make([]error, blocks)
+	parallel(blocks, func() func(int) {
+		cv := NewCurves(m, fine)
+		return func(b int) {
+			if errs[b] = ctx.Err(); errs[b] != nil {
+				return
+			}
+			rng := gfn.Stream(seed, 1+uint64(b)<<20)
+			for i := b * drawBlock; i < min(n, (b+1)*drawBlock); i++ {
+				if draws[i], errs[b] = cv.Draw(ch.Knots[i], ch.LogPost[i], ch.Fits[i], rng); errs[b] != nil {
+					errs[b] = fmt.Errorf("draw %d: %w", i, errs[b])
+					return
+				}
+			}
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return draws, nil
 }

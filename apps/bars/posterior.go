@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 )
@@ -33,11 +38,10 @@ type Curves struct {
 		rows  splineRows
 		q     []float64
 		coef  []float64
-		fit   *Fit          // the fit whose Cholesky factor u holds
-		u     mat.TriDense  // upper Cholesky factor of fit's XᵀWX
-		eta   []float64     // scratch: the log rate on the grid
-		z     *mat.VecDense // scratch: standard normal draws
-		beta  *mat.VecDense // scratch: the drawn coefficients
+		fit   *Fit         // the fit whose Cholesky factor u holds
+		u     mat.TriDense // upper Cholesky factor of fit's XᵀWX
+		eta   []float64    // scratch: the log rate on the grid
+		beta  []float64    // scratch: the drawn coefficients
 	}
 }
 
@@ -93,14 +97,12 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 		c.cache.fit = fit
 		c.cache.u.Reset()
 		info.UTo(&c.cache.u)
-		c.cache.z = mat.NewVecDense(p, nil)
-		c.cache.beta = mat.NewVecDense(p, nil)
+		c.cache.beta = make([]float64, p)
 	}
-	u, z, beta := &c.cache.u, c.cache.z, c.cache.beta
+	u, bd := c.cache.u.RawTriangular(), c.cache.beta
 	nb := c.Bins()
 	binRows := splineRows{first: rows.first[:nb], vals: rows.vals[:nb]}
 	y := c.Model.Data.Count
-	bd := beta.RawVector().Data
 	if len(c.cache.eta) != len(c.gx) {
 		c.cache.eta = make([]float64, len(c.gx))
 	}
@@ -118,14 +120,12 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 		var zz float64
 		for i := range p {
 			v := rng.NormFloat64()
-			z.SetVec(i, v)
+			bd[i] = v
 			zz += v * v
 		}
-		if err := beta.SolveVec(u, z); err != nil {
-			return Draw{}, fmt.Errorf("bars: coefficient draw: %w", err)
-		}
+		blas64.Trsv(blas.NoTrans, u, blas64.Vector{N: p, Inc: 1, Data: bd}) // U⁻¹ z
 		if attempt == maxDraws {
-			beta.Zero()
+			clear(bd)
 		}
 		for i, v := range fit.Beta {
 			bd[i] += v
@@ -250,6 +250,8 @@ func interval(x []float64) Interval {
 // over the bin centres and the fine grid separately (each its own family).
 // Quantiles are gonum's Empirical ones (the order statistic
 // ceil(q·n)), found by selection rather than by sorting every column.
+// Blocks of columns are summarised on up to GOMAXPROCS goroutines; the
+// result does not depend on how many.
 func (c *Curves) curve(draws []Draw, lo, hi int) Curve {
 	n := len(draws)
 	m := hi - lo
@@ -259,36 +261,54 @@ func (c *Curves) curve(draws []Draw, lo, hi int) Curve {
 	// Transpose blocks of columns at a time: reading one column across all
 	// draws would touch a new cache line per value.
 	const block = 32
-	cols := make([]float64, block*n)
-	for j0 := 0; j0 < m; j0 += block {
-		w := min(block, m-j0)
-		for i := range draws {
-			for jj, v := range draws[i].Rate[lo+j0 : lo+j0+w] {
-				cols[jj*n+i] = v
+	blocks := (m + block - 1) / block
+	parallel(blocks, func() func(int) {
+		cols := make([]float64, block*n)
+		return func(b int) {
+			j0 := b * block
+			w := min(block, m-j0)
+			for i := range draws {
+				for jj, v := range draws[i].Rate[lo+j0 : lo+j0+w] {
+					cols[jj*n+i] = v
+				}
+			}
+			for jj := range w {
+				j := j0 + jj
+				col := cols[jj*n : (jj+1)*n]
+				cv.Mean[j], sd[j] = stat.MeanStdDev(col, nil)
+				cv.Hi[j] = selectKth(col, iHi)
+				cv.Lo[j] = selectKth(col[:iHi+1], iLo)
 			}
 		}
-		for jj := range w {
-			j := j0 + jj
-			col := cols[jj*n : (jj+1)*n]
-			cv.Mean[j], sd[j] = stat.MeanStdDev(col, nil)
-			cv.Hi[j] = selectKth(col, iHi)
-			cv.Lo[j] = selectKth(col[:iHi+1], iLo)
-		}
-	}
+	})
 	nb := c.Bins()
-	dev := make([]float64, n)
 	for _, fam := range [][2]int{{0, nb}, {nb, len(c.Grid)}} {
 		a, b := max(fam[0]-lo, 0), min(fam[1]-lo, m)
 		if a >= b {
 			continue
 		}
-		clear(dev)
-		for i := range draws {
-			r := draws[i].Rate[lo:hi]
-			for j := a; j < b; j++ {
-				if sd[j] > 0 {
-					dev[i] = max(dev[i], math.Abs(r[j]-cv.Mean[j])/sd[j])
+		// The largest standardised deviation of each draw, over blocks of
+		// points, then over the blocks.
+		fb := (b - a + block - 1) / block
+		devs := make([][]float64, fb)
+		parallel(fb, func() func(int) {
+			return func(q int) {
+				dev := make([]float64, n)
+				for i := range draws {
+					r := draws[i].Rate[lo:hi]
+					for j := a + q*block; j < min(b, a+(q+1)*block); j++ {
+						if sd[j] > 0 {
+							dev[i] = max(dev[i], math.Abs(r[j]-cv.Mean[j])/sd[j])
+						}
+					}
 				}
+				devs[q] = dev
+			}
+		})
+		dev := devs[0]
+		for _, d := range devs[1:] {
+			for i, v := range d {
+				dev[i] = max(dev[i], v)
 			}
 		}
 		crit := selectKth(dev, empiricalIndex(0.95, n))
@@ -298,6 +318,23 @@ func (c *Curves) curve(draws []Draw, lo, hi int) Curve {
 		}
 	}
 	return cv
+}
+
+// parallel runs work(i) for i in [0, n) on up to GOMAXPROCS goroutines;
+// newWorker is called once per goroutine and returns its work function
+// (so that each goroutine can own scratch space).
+func parallel(n int, newWorker func() func(int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			work := newWorker()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				work(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // empiricalIndex is the index of gonum's Empirical q-quantile in n sorted

@@ -5,6 +5,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neurogfn/neurogfn/gfn"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -226,6 +229,44 @@ func TestSimultaneousBand(t *testing.T) {
 			} else if math.Abs(c-crit) > 1e-9*crit {
 				t.Fatalf("point %d: half-width %.6g sd, at the first point %.6g sd", j, c, crit)
 			}
+		}
+	}
+}
+
+// TestDrawChainWorkers: the draws and their summary do not depend on how
+// many goroutines make them, and the first block keeps the stream
+// gfn.Stream(seed, 1) of a plain sequential loop.
+func TestDrawChainWorkers(t *testing.T) {
+	m := exampleModel(t)
+	cfg := DefaultRJConfig()
+	cfg.Burnin, cfg.Samples, cfg.Thin = 200, 600, 1
+	ch, err := RJMCMC(context.Background(), m, cfg, rand.New(rand.NewPCG(1, 2)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs [2][]Draw
+	var sums [2]Summary
+	for i, procs := range []int{1, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		runs[i], err = DrawChain(context.Background(), m, 100, ch, 9)
+		sums[i] = NewCurves(m, 100).Summarize(runs[i])
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(runs[0], runs[1]) || !reflect.DeepEqual(sums[0], sums[1]) {
+		t.Error("draws or summaries differ between GOMAXPROCS 1 and 3")
+	}
+	cv := NewCurves(m, 100)
+	rng := gfn.Stream(9, 1)
+	for i := range drawBlock {
+		d, err := cv.Draw(ch.Knots[i], ch.LogPost[i], ch.Fits[i], rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(d, runs[0][i]) {
+			t.Fatalf("draw %d differs from the sequential stream", i)
 		}
 	}
 }

@@ -157,7 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				errs[c] = err
 				return
 			}
-			perChain[c], errs[c] = toDraws(m, fine, ch, cs)
+			perChain[c], errs[c] = bars.DrawChain(ctx, m, fine, ch, cs)
 		}()
 	}
 	wg.Wait()
@@ -207,7 +207,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			thinned.LogPost = append(thinned.LogPost, ch.LogPost[i])
 			thinned.Fits = append(thinned.Fits, ch.Fits[i])
 		}
-		if gHalves[h], err = toDraws(m, fine, thinned, hs); err != nil {
+		if gHalves[h], err = bars.DrawChain(ctx, m, fine, thinned, hs); err != nil {
 			return err
 		}
 	}
@@ -234,21 +234,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// toDraws turns a chain's states into posterior draws with coefficient
-// stream gfn.Stream(seed, 1), as bars.FitPSTH does.
-func toDraws(m *bars.Model, fine int, ch *bars.Chain, seed uint64) ([]bars.Draw, error) {
-	c := bars.NewCurves(m, fine)
-	rng := gfn.Stream(seed, 1)
-	ds := make([]bars.Draw, len(ch.Knots))
-	for i := range ch.Knots {
-		var err error
-		if ds[i], err = c.Draw(ch.Knots[i], ch.LogPost[i], ch.Fits[i], rng); err != nil {
-			return nil, err
-		}
-	}
-	return ds, nil
 }
 
 func summarise(name string, m *bars.Model, fine int, halves [2][]bars.Draw) Posterior {

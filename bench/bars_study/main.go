@@ -42,26 +42,29 @@ func main() {
 
 // Output is the JSON file's content.
 type Output struct {
-	Command   []string      `json:"command"`
-	Date      string        `json:"date"`
-	GoVersion string        `json:"go_version"`
-	CPUs      int           `json:"cpus"`
-	Workers   int           `json:"workers"`
-	Seed      uint64        `json:"seed"`
-	Sampler   string        `json:"sampler"`
-	Burnin    int           `json:"burnin"`
-	Thin      int           `json:"thin"`
-	Initial   int           `json:"initial"`
-	Jitter    float64       `json:"jitter"`
-	Samples   int           `json:"samples"`
-	GFNIters  int           `json:"gfn_iterations,omitempty"`
-	Fine      int           `json:"fine"`
-	Prior     bars.KPrior   `json:"prior"`
-	RepsCell  int           `json:"reps_per_cell"`
-	Truths    []TruthInfo   `json:"truths"`
-	WallS     float64       `json:"wall_s"`
-	Cells     []CellSummary `json:"cells"`
-	Reps      []Rep         `json:"replicates,omitempty"`
+	Command   []string `json:"command"`
+	Date      string   `json:"date"`
+	GoVersion string   `json:"go_version"`
+	CPUs      int      `json:"cpus"`
+	Workers   int      `json:"workers"`
+	Seed      uint64   `json:"seed"`
+	Sampler   string   `json:"sampler"`
+	// The fit settings below are neurogfn's; they are left out when the
+	// study scores external fits (-external), whose settings are the
+	// external program's.
+	Burnin   int           `json:"burnin,omitempty"`
+	Thin     int           `json:"thin,omitempty"`
+	Initial  int           `json:"initial,omitempty"`
+	Jitter   float64       `json:"jitter,omitempty"`
+	Samples  int           `json:"samples,omitempty"`
+	GFNIters int           `json:"gfn_iterations,omitempty"`
+	Fine     int           `json:"fine,omitempty"`
+	Prior    *bars.KPrior  `json:"prior,omitempty"`
+	RepsCell int           `json:"reps_per_cell"`
+	Truths   []TruthInfo   `json:"truths"`
+	WallS    float64       `json:"wall_s"`
+	Cells    []CellSummary `json:"cells"`
+	Reps     []Rep         `json:"replicates,omitempty"`
 }
 
 // TruthInfo describes a truth in the JSON output.
@@ -193,11 +196,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out := Output{
 			Command: append([]string{"bars_study"}, args...), Date: time.Now().UTC().Format(time.RFC3339),
 			GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Workers: *workers, Seed: *seed,
-			Sampler: samplerName, Burnin: cfg.RJMCMC.Burnin, Thin: cfg.RJMCMC.Thin, Initial: cfg.RJMCMC.Initial, Jitter: cfg.RJMCMC.Jitter, Samples: cfg.Samples, Fine: cfg.Fine, Prior: cfg.Prior,
+			Sampler: samplerName, Burnin: cfg.RJMCMC.Burnin, Thin: cfg.RJMCMC.Thin, Initial: cfg.RJMCMC.Initial, Jitter: cfg.RJMCMC.Jitter, Samples: cfg.Samples, Fine: cfg.Fine, Prior: &cfg.Prior,
 			RepsCell: *reps, WallS: time.Since(start).Seconds(), Cells: sums,
 		}
 		if cfg.Sampler == bars.SamplerGFN {
 			out.GFNIters = cfg.GFN.Iterations
+		}
+		if *external != "" {
+			out.Burnin, out.Thin, out.Initial, out.Jitter, out.Samples, out.Fine, out.Prior = 0, 0, 0, 0, 0, 0, nil
 		}
 		for _, name := range []string{"A", "B", "C"} {
 			if tr := tm[name]; tr != nil {
