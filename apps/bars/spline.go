@@ -42,11 +42,14 @@ func NewBasis(knots []float64) (*Basis, error) {
 	b.t = append(b.t, 1, 1, 1, 1)
 	// Second derivatives of the k+4 B-splines at 0 and 1.
 	nb := k + 4
+	// Only the four B-splines that are non-zero at a boundary can have a
+	// second derivative there (the others vanish on a neighbourhood).
 	b.d2 = mat.NewDense(nb, 2, nil)
-	for c, x := range []float64{0, 1} {
-		for i := 0; i < nb; i++ {
-			b.d2.Set(i, c, b.deriv2(i, x))
-		}
+	for i := range min(4, nb) {
+		b.d2.Set(i, 0, b.deriv2(i, 0))
+	}
+	for i := max(nb-4, 0); i < nb; i++ {
+		b.d2.Set(i, 1, b.deriv2(i, 1))
 	}
 	// BarsP keeps all k+4 B-splines.
 	b.qAll = nullSpace(b.d2)
