@@ -92,6 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	initial := fs.Int("initial", def.RJMCMC.Initial, "RJMCMC start: that many equally spaced knots, or 0 for the greedy start")
 	jitter := fs.Float64("jitter", def.RJMCMC.Jitter, "fraction of RJMCMC relocations that are fine random-walk moves (0: BarsP's moves only)")
 	samples := fs.Int("samples", def.Samples, "posterior draws per fit")
+	prior := fs.String("prior", "uniform", `prior on k over 1..60: "uniform" (BARS's default) or "poisson:LAMBDA"`)
 	gfnIters := fs.Int("gfn-iterations", 0, "GFlowNet training iterations (0: the app's default)")
 	fine := fs.Int("fine", 500, "points of the fine grid for the peak (BARS: 500)")
 	truthAPath := fs.String("truth-a", "apps/bars/testdata/bars_example_reference_fit.tsv", "reference fit whose mean_rate is truth A (searched for in the working directory and its parents)")
@@ -119,6 +120,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.RJMCMC.Thin = *thin
 	cfg.RJMCMC.Initial = *initial
 	cfg.RJMCMC.Jitter = *jitter
+	if kind, lam, ok := strings.Cut(*prior, ":"); kind == "poisson" && ok {
+		l, err := strconv.ParseFloat(lam, 64)
+		if err != nil {
+			return fmt.Errorf("-prior %q: %v", *prior, err)
+		}
+		cfg.Prior.Kind, cfg.Prior.Lambda = "poisson", l
+	} else if *prior != "uniform" {
+		return fmt.Errorf(`-prior %q: want "uniform" or "poisson:LAMBDA"`, *prior)
+	}
 	if *gfnIters > 0 {
 		cfg.GFN.Iterations = *gfnIters
 	}
