@@ -72,47 +72,39 @@ func nullSpace(c *mat.Dense) *mat.Dense {
 	}
 	// H₀ from column 0; apply it to column 1.
 	tau0 := householder(a0)
-	if tau0 != 0 {
-		d := a1[0]
-		for i := 1; i < r; i++ {
-			d += a0[i] * a1[i]
-		}
-		d *= tau0
-		a1[0] -= d
-		for i := 1; i < r; i++ {
-			a1[i] -= d * a0[i]
-		}
-	}
+	applyReflector(a0, tau0, a1)
 	// H₁ from rows 1.. of column 1.
 	tau1 := householder(a1[1:])
 	q := mat.NewDense(r, r-2, nil)
 	x := make([]float64, r)
 	for col := 2; col < r; col++ {
-		// x = H₀ H₁ e_col, with v₀ = (1, a0[1:]) and v₁ = (0, 1, a1[2:]).
+		// x = H₀ H₁ e_col.
 		clear(x)
 		x[col] = 1
-		if f := tau1 * a1[col]; f != 0 {
-			x[1] -= f
-			for i := 2; i < r; i++ {
-				x[i] -= f * a1[i]
-			}
-		}
-		if tau0 != 0 {
-			d := x[0]
-			for i := 1; i < r; i++ {
-				d += a0[i] * x[i]
-			}
-			d *= tau0
-			x[0] -= d
-			for i := 1; i < r; i++ {
-				x[i] -= d * a0[i]
-			}
-		}
+		applyReflector(a1[1:], tau1, x[1:])
+		applyReflector(a0, tau0, x)
 		for i, v := range x {
 			q.Set(i, col-2, v)
 		}
 	}
 	return q
+}
+
+// applyReflector applies H = I - tau v vᵀ to x, with v = (1, h[1:]) for h as
+// householder leaves it.
+func applyReflector(h []float64, tau float64, x []float64) {
+	if tau == 0 {
+		return
+	}
+	d := x[0]
+	for i := 1; i < len(x); i++ {
+		d += h[i] * x[i]
+	}
+	d *= tau
+	x[0] -= d
+	for i := 1; i < len(x); i++ {
+		x[i] -= d * h[i]
+	}
 }
 
 // householder overwrites x with LAPACK dlarfg's reflector H = I - tau v vᵀ
