@@ -15,13 +15,15 @@ import (
 // boundary knots, the first dropped, then projected by the QR decomposition
 // of their second derivatives at 0 and 1 onto the splines with zero second
 // derivative at both ends. It has len(knots)+1 columns; BARS adds an
-// intercept column for k+2 in all.
+// intercept column for k+2 in all (Design). BarsP 1.0 builds exactly this
+// basis (SetModelBasis drops the first B-spline before its QR and puts
+// the intercept in front), and its numerical-singularity rule is defined
+// on it.
 type Basis struct {
 	Knots []float64  // interior knots, strictly increasing in (0, 1)
 	t     []float64  // full knot vector: 0,0,0,0, knots..., 1,1,1,1
 	d2    *mat.Dense // second derivatives of the B-splines at 0 and 1
 	q     *mat.Dense // R's ns(): built on first use
-	qAll  *mat.Dense // BARS: null space of the constraints on all k+4 B-splines
 }
 
 // NewBasis builds the basis. Knots must be strictly increasing in (0, 1).
@@ -51,8 +53,6 @@ func NewBasis(knots []float64) (*Basis, error) {
 	for i := max(nb-4, 0); i < nb; i++ {
 		b.d2.Set(i, 1, b.deriv2(i, 1))
 	}
-	// BarsP keeps all k+4 B-splines.
-	b.qAll = nullSpace(b.d2)
 	return b, nil
 }
 
@@ -237,33 +237,8 @@ func (b *Basis) Eval(x float64, dst []float64) {
 	}
 }
 
-// BARSDesign returns the design matrix of BarsP 1.0 at xs: the k+2
-// natural-spline combinations of all k+4 cubic B-splines (null space of
-// the second-derivative constraints at 0 and 1, by QR), with the first
-// column replaced by an intercept. It spans the same space as Design, so
-// fits agree; BARS's numerical-singularity rule is defined on this basis.
-func (b *Basis) BARSDesign(xs []float64) *mat.Dense {
-	p := b.Cols() + 1
-	x := mat.NewDense(len(xs), p, nil)
-	var n [4]float64
-	for r, v := range xs {
-		row := x.RawRowView(r)
-		first := b.bsplines(v, &n)
-		for j, bv := range n {
-			if bv == 0 {
-				continue
-			}
-			for c, q := range b.qAll.RawRowView(first + j) {
-				row[c] += bv * q
-			}
-		}
-		row[0] = 1
-	}
-	return x
-}
-
 // Design returns the n x (k+2) design matrix at xs: an intercept column,
-// then R's ns basis.
+// then R's ns basis. This is BarsP 1.0's design matrix.
 func (b *Basis) Design(xs []float64) *mat.Dense {
 	p := b.Cols() + 1
 	x := mat.NewDense(len(xs), p, nil)
@@ -301,17 +276,20 @@ func (b *Basis) rows(xs []float64) splineRows {
 	return r
 }
 
-// barsCoef returns the map Q (k+4 x k+2, row-major) from BarsP's basis
-// columns (BARSDesign) to the B-splines: the null space of the
-// second-derivative constraints, with the first column replaced by ones,
-// which is the intercept because the B-splines sum to one.
+// barsCoef returns the map Q (k+4 x k+2, row-major) from the columns of
+// Design to the B-splines: the intercept is all ones (the B-splines sum to
+// one), and the ns columns are R's projection nsQ of the B-splines after
+// the first.
 func (b *Basis) barsCoef() []float64 {
-	nb, p := b.qAll.Dims()
+	ns := b.nsQ()
+	nb, p := len(b.Knots)+4, b.Cols()+1
 	q := make([]float64, nb*p)
 	for i := range nb {
 		row := q[i*p : (i+1)*p]
-		copy(row, b.qAll.RawRowView(i))
 		row[0] = 1
+		if i > 0 {
+			copy(row[1:], ns.RawRowView(i-1))
+		}
 	}
 	return q
 }
