@@ -63,7 +63,7 @@ func NewBasis(knots []float64) (*Basis, error) {
 // convention), written out because gonum's general QR costs more than
 // the rest of a basis for these tiny matrices; TestNullSpace holds it to
 // gonum's mat.QR.
-func nullSpace(c *mat.Dense) *mat.Dense {
+func nullSpace(c mat.Matrix) *mat.Dense {
 	r, _ := c.Dims()
 	a0 := make([]float64, r)
 	a1 := make([]float64, r)
@@ -131,7 +131,7 @@ func householder(x []float64) float64 {
 func (b *Basis) nsQ() *mat.Dense {
 	if b.q == nil {
 		nb, _ := b.d2.Dims()
-		b.q = nullSpace(mat.DenseCopyOf(b.d2.Slice(1, nb, 0, 2)))
+		b.q = nullSpace(b.d2.Slice(1, nb, 0, 2))
 	}
 	return b.q
 }
