@@ -96,6 +96,10 @@ type Model struct {
 	logLik func(knots []float64) float64
 }
 
+// BarsP's IRLS stopping rule: |Δℓ| < barsTol, at most barsMaxIter
+// iterations.
+const barsTol, barsMaxIter = 0.01, 20
+
 // NewModel returns the model for d with prior on k, the default minimum
 // gap of 0.01 bin and BarsP's IRLS stopping rule.
 func NewModel(d *PSTH, prior KPrior) (*Model, error) {
@@ -106,7 +110,7 @@ func NewModel(d *PSTH, prior KPrior) (*Model, error) {
 		return nil, err
 	}
 	n := d.Bins()
-	m := &Model{Data: d, Prior: prior, MinGap: 0.01 / float64(n), Tol: 0.01, MaxIter: 20}
+	m := &Model{Data: d, Prior: prior, MinGap: 0.01 / float64(n), Tol: barsTol, MaxIter: barsMaxIter}
 	m.init()
 	if (float64(prior.Min)+1)*m.MinGap >= 1 {
 		return nil, fmt.Errorf("%s: %d knots do not fit in %d bins", d.Name, prior.Min, n)
@@ -142,10 +146,10 @@ func (m *Model) fit(knots []float64, minRCond float64) (*Fit, error) {
 	}
 	tol, it := m.Tol, m.MaxIter
 	if tol == 0 {
-		tol = 0.01
+		tol = barsTol
 	}
 	if it == 0 {
-		it = 20
+		it = barsMaxIter
 	}
 	return fitSpline(b.rows(m.xs), b.barsCoef(), b.Cols()+1, m.Data.Count, tol, it, minRCond)
 }

@@ -2,10 +2,10 @@ package bars
 
 import (
 	"fmt"
-	"math"
 	"sort"
 
-	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -58,72 +58,25 @@ func NewBasis(knots []float64) (*Basis, error) {
 
 // nullSpace returns the columns of Q after the first two in the QR
 // decomposition of c (r x 2): an orthonormal basis of the vectors
-// orthogonal to c's columns, as R's ns() and BarsP compute it. Q = H₀H₁
-// is formed from LAPACK's two Householder reflectors (dgeqr2's dlarfg
-// convention), written out because gonum's general QR costs more than
-// the rest of a basis for these tiny matrices; TestNullSpace holds it to
-// gonum's mat.QR.
+// orthogonal to c's columns, as R's ns() and BarsP compute it (LAPACK's
+// dgeqrf and dorgqr, called directly with minimal workspace, which for
+// these tiny matrices runs the unblocked algorithms without mat.QR's
+// overheads).
 func nullSpace(c mat.Matrix) *mat.Dense {
 	r, _ := c.Dims()
-	a0 := make([]float64, r)
-	a1 := make([]float64, r)
+	a := blas64.General{Rows: r, Cols: r, Stride: r, Data: make([]float64, r*r)}
 	for i := range r {
-		a0[i], a1[i] = c.At(i, 0), c.At(i, 1)
+		a.Data[i*r], a.Data[i*r+1] = c.At(i, 0), c.At(i, 1)
 	}
-	// H₀ from column 0; apply it to column 1.
-	tau0 := householder(a0)
-	applyReflector(a0, tau0, a1)
-	// H₁ from rows 1.. of column 1.
-	tau1 := householder(a1[1:])
+	tau := make([]float64, 2)
+	work := make([]float64, r)
+	lapack64.Geqrf(blas64.General{Rows: r, Cols: 2, Stride: r, Data: a.Data}, tau, work, len(work))
+	lapack64.Orgqr(a, tau, work, len(work))
 	q := mat.NewDense(r, r-2, nil)
-	x := make([]float64, r)
-	for col := 2; col < r; col++ {
-		// x = H₀ H₁ e_col.
-		clear(x)
-		x[col] = 1
-		applyReflector(a1[1:], tau1, x[1:])
-		applyReflector(a0, tau0, x)
-		for i, v := range x {
-			q.Set(i, col-2, v)
-		}
+	for i := range r {
+		copy(q.RawRowView(i), a.Data[i*r+2:(i+1)*r])
 	}
 	return q
-}
-
-// applyReflector applies H = I - tau v vᵀ to x, with v = (1, h[1:]) for h as
-// householder leaves it.
-func applyReflector(h []float64, tau float64, x []float64) {
-	if tau == 0 {
-		return
-	}
-	d := x[0]
-	for i := 1; i < len(x); i++ {
-		d += h[i] * x[i]
-	}
-	d *= tau
-	x[0] -= d
-	for i := 1; i < len(x); i++ {
-		x[i] -= d * h[i]
-	}
-}
-
-// householder overwrites x with LAPACK dlarfg's reflector H = I - tau v vᵀ
-// that maps x to (beta, 0, ..., 0): x[0] becomes beta, x[1:] the tail of
-// v (whose first element is 1). It returns tau (0 when x[1:] is zero).
-func householder(x []float64) float64 {
-	if len(x) < 2 {
-		return 0
-	}
-	alpha := x[0]
-	xnorm := floats.Norm(x[1:], 2)
-	if xnorm == 0 {
-		return 0
-	}
-	beta := -math.Copysign(math.Hypot(alpha, xnorm), alpha)
-	tau := (beta - alpha) / beta
-	floats.Scale(1/(alpha-beta), x[1:])
-	x[0] = beta
-	return tau
 }
 
 // nsQ returns R's ns() projection: the null space of the constraints on

@@ -217,7 +217,7 @@ func TestRCondBound(t *testing.T) {
 	}
 }
 
-// TestNullSpace holds the written-out Householder null space to gonum's
+// TestNullSpace holds nullSpace (LAPACK called directly) to gonum's
 // QR (Q's columns after the first two) on the constraint matrices of
 // random knot sets and on a matrix whose first column needs no reflection.
 func TestNullSpace(t *testing.T) {
