@@ -57,7 +57,7 @@ type Output struct {
 	Initial  int           `json:"initial,omitempty"`
 	Jitter   float64       `json:"jitter,omitempty"`
 	Samples  int           `json:"samples,omitempty"`
-	GFNIters int           `json:"gfn_iterations,omitempty"`
+	GFN      *GFNSettings  `json:"gfn,omitempty"`
 	Fine     int           `json:"fine,omitempty"`
 	Prior    *bars.KPrior  `json:"prior,omitempty"`
 	RepsCell int           `json:"reps_per_cell"`
@@ -65,6 +65,15 @@ type Output struct {
 	WallS    float64       `json:"wall_s"`
 	Cells    []CellSummary `json:"cells"`
 	Reps     []Rep         `json:"replicates,omitempty"`
+}
+
+// GFNSettings are the GFlowNet sampler's settings in the JSON output.
+type GFNSettings struct {
+	Iterations  int `json:"iterations"`
+	Pretrain    int `json:"pretrain"`
+	Hidden      int `json:"hidden"`
+	LocalMoves  int `json:"local_moves"`
+	WarmSamples int `json:"warm_samples"`
 }
 
 // TruthInfo describes a truth in the JSON output.
@@ -94,6 +103,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	samples := fs.Int("samples", def.Samples, "posterior draws per fit")
 	prior := fs.String("prior", "uniform", `prior on k over 1..60: "uniform" (BARS's default) or "poisson:LAMBDA"`)
 	gfnIters := fs.Int("gfn-iterations", 0, "GFlowNet training iterations (0: the app's default)")
+	gfnPretrain := fs.Int("gfn-pretrain", def.GFN.Pretrain, "GFlowNet maximum-likelihood iterations on the warm-start chain")
+	gfnHidden := fs.Int("gfn-hidden", def.GFN.Train.Model.Hidden, "GFlowNet hidden width")
+	gfnLocal := fs.Int("gfn-local", def.GFN.LocalMoves, "RJMCMC moves after each corrected GFlowNet proposal")
+	gfnWarm := fs.Int("gfn-warm", def.GFN.WarmStart.Samples, "states of the GFlowNet's warm-start chain")
 	fine := fs.Int("fine", 500, "points of the fine grid for the peak (BARS: 500)")
 	truthAPath := fs.String("truth-a", "apps/bars/testdata/bars_example_reference_fit.tsv", "reference fit whose mean_rate is truth A (searched for in the working directory and its parents)")
 	jsonOut := fs.String("json", "bars_study.json", "JSON output file (\"\" for none)")
@@ -132,6 +145,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *gfnIters > 0 {
 		cfg.GFN.Iterations = *gfnIters
 	}
+	cfg.GFN.Pretrain, cfg.GFN.Train.Model.Hidden, cfg.GFN.LocalMoves = *gfnPretrain, *gfnHidden, *gfnLocal
+	cfg.GFN.WarmStart.Samples = *gfnWarm
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -210,7 +225,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			RepsCell: *reps, WallS: time.Since(start).Seconds(), Cells: sums,
 		}
 		if cfg.Sampler == bars.SamplerGFN {
-			out.GFNIters = cfg.GFN.Iterations
+			g := cfg.GFN
+			out.GFN = &GFNSettings{Iterations: g.Iterations, Pretrain: g.Pretrain, Hidden: g.Train.Model.Hidden, LocalMoves: g.LocalMoves, WarmSamples: g.WarmStart.Samples}
 		}
 		if *external != "" {
 			out.Burnin, out.Thin, out.Initial, out.Jitter, out.Samples, out.Fine, out.Prior = 0, 0, 0, 0, 0, 0, nil
