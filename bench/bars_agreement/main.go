@@ -64,7 +64,20 @@ type Comparison struct {
 	B      string  `json:"b,omitempty"`
 	TVK    float64 `json:"tv_k"`
 	KSPeak float64 `json:"ks_peak_time"`
-	RelISE float64 `json:"rel_ise_mean_curve"`
+	RelISE float64 `json:"-"`
+}
+
+// MarshalJSON writes an undefined relative ISE as null.
+func (c Comparison) MarshalJSON() ([]byte, error) {
+	type plain Comparison
+	var rel *float64
+	if !math.IsNaN(c.RelISE) {
+		rel = &c.RelISE
+	}
+	return json.Marshal(struct {
+		plain
+		RelISE *float64 `json:"rel_ise_mean_curve"`
+	}{plain(c), rel})
 }
 
 // Output is the JSON file's content.
@@ -92,6 +105,14 @@ type Output struct {
 	// TVBarsP is each sampler's TV(k) to BarsP's pooled long runs (BARS
 	// example only).
 	TVBarsP map[string]float64 `json:"tv_k_vs_barsp,omitempty"`
+	// BarsP is the pooled posterior of BarsP's runs given with -barsp, and
+	// VsBarsP each sampler's distance to it.
+	BarsPRuns []string              `json:"barsp_runs,omitempty"`
+	BarsP     *Posterior            `json:"barsp,omitempty"`
+	VsBarsP   map[string]Comparison `json:"vs_barsp,omitempty"`
+	// WithinBarsP compares the first half of the BarsP runs with the
+	// second (its Monte Carlo noise).
+	WithinBarsP *Comparison `json:"barsp_half_vs_half,omitempty"`
 }
 
 // barspK is the posterior of k of 8 pooled long BarsP runs on the BARS
@@ -110,6 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	initial := fs.Int("initial", bars.DefaultRJConfig().Initial, "RJMCMC start: that many equally spaced knots, or 0 for the greedy start")
 	gfnDraws := fs.Int("gfn-draws", 100000, "GFlowNet Metropolis-corrected states (before thinning)")
 	jsonOut := fs.String("json", "bars_agreement.json", "JSON output file (\"\" for none)")
+	barspGlob := fs.String("barsp", "", "pattern of BarsP samp_params files from runs on the same data (bench/bars_vs_barsp/run_barsp.sh): their pooled draws are a third posterior to compare with; NAME.samp_mu beside each gives the mean curve")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -221,6 +243,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	out.Between = compare(out.RJMCMC, out.GFN)
 	out.WithinRJMCMC = compareHalves("rjmcmc", m, fine, rjHalves)
 	out.WithinGFN = compareHalves("gfn", m, fine, gHalves)
+	if *barspGlob != "" {
+		files, err := filepath.Glob(*barspGlob)
+		if err != nil {
+			return fmt.Errorf("-barsp %q: %v", *barspGlob, err)
+		}
+		if len(files) == 0 {
+			return fmt.Errorf("-barsp %q matches no file", *barspGlob)
+		}
+		bp, err := readBarsP(files, d)
+		if err != nil {
+			return err
+		}
+		out.BarsPRuns, out.BarsP = files, bp
+		out.VsBarsP = map[string]Comparison{"rjmcmc": compare(*bp, out.RJMCMC), "gfn": compare(*bp, out.GFN)}
+		if len(files) >= 2 {
+			h0, err := readBarsP(files[:len(files)/2], d)
+			if err != nil {
+				return err
+			}
+			h1, err := readBarsP(files[len(files)/2:], d)
+			if err != nil {
+				return err
+			}
+			c := compare(*h0, *h1)
+			c.A, c.B = "barsp[0]", "barsp[1]"
+			out.WithinBarsP = &c
+		}
+	}
 	if filepath.Base(*data) == "bars_example.data" {
 		out.TVBarsP = map[string]float64{"rjmcmc": tv(out.RJMCMC.K, barspK), "gfn": tv(out.GFN.K, barspK)}
 	}
@@ -248,8 +298,14 @@ func summarise(name string, m *bars.Model, fine int, halves [2][]bars.Draw) Post
 	return p
 }
 
+// compare measures b against a. The relative ISE is NaN when a posterior
+// has no mean curve (BarsP runs without samp_mu).
 func compare(a, b Posterior) Comparison {
-	return Comparison{A: a.Name, B: b.Name, TVK: tv(a.K, b.K), KSPeak: stat.KolmogorovSmirnov(a.peaks, nil, b.peaks, nil), RelISE: relISE(b.meanCurve, a.meanCurve)}
+	c := Comparison{A: a.Name, B: b.Name, TVK: tv(a.K, b.K), KSPeak: stat.KolmogorovSmirnov(a.peaks, nil, b.peaks, nil), RelISE: math.NaN()}
+	if a.meanCurve != nil && b.meanCurve != nil {
+		c.RelISE = relISE(b.meanCurve, a.meanCurve)
+	}
+	return c
 }
 
 func compareHalves(name string, m *bars.Model, fine int, halves [2][]bars.Draw) Comparison {
@@ -284,7 +340,11 @@ func report(w io.Writer, o *Output) {
 	fmt.Fprintf(w, "data %s; RJMCMC %d chains × (%d + %d) iterations, GFlowNet %d corrected states; every %d-th state kept\n\n",
 		o.Data, o.Chains, o.Burnin, o.Iterations, o.GFNDraws, o.Thin)
 	fmt.Fprintf(w, "| sampler | draws | wall s | p(k) | peak time mean [95%%] s | peak rate mean Hz |\n|---|---|---|---|---|---|\n")
-	for _, p := range []Posterior{o.RJMCMC, o.GFN} {
+	ps := []Posterior{o.RJMCMC, o.GFN}
+	if o.BarsP != nil {
+		ps = append(ps, *o.BarsP)
+	}
+	for _, p := range ps {
 		fmt.Fprintf(w, "| %s | %d | %.1f | %s | %.4f [%.4f, %.4f] | %.1f |\n", p.Name, p.Draws, p.WallS, kString(p.K), p.PeakMean, p.PeakLo, p.PeakHi, p.RateMean)
 	}
 	fmt.Fprintf(w, "\n| comparison | TV(k) | KS(peak time) | relISE(mean curve) |\n|---|---|---|---|\n")
@@ -293,6 +353,14 @@ func report(w io.Writer, o *Output) {
 		c    Comparison
 	}{{"GFlowNet vs RJMCMC", o.Between}, {"RJMCMC half vs half", o.WithinRJMCMC}, {"GFlowNet half vs half", o.WithinGFN}} {
 		fmt.Fprintf(w, "| %s | %.4f | %.4f | %.2g |\n", c.name, c.c.TVK, c.c.KSPeak, c.c.RelISE)
+	}
+	if c := o.WithinBarsP; c != nil {
+		fmt.Fprintf(w, "| BarsP runs half vs half | %.4f | %.4f | %.2g |\n", c.TVK, c.KSPeak, c.RelISE)
+	}
+	for _, name := range []string{"rjmcmc", "gfn"} {
+		if c, ok := o.VsBarsP[name]; ok {
+			fmt.Fprintf(w, "| %s vs BarsP (%d runs, %d draws) | %.4f | %.4f | %.2g |\n", name, len(o.BarsPRuns), o.BarsP.Draws, c.TVK, c.KSPeak, c.RelISE)
+		}
 	}
 	for _, name := range []string{"rjmcmc", "gfn"} {
 		if v, ok := o.TVBarsP[name]; ok {
