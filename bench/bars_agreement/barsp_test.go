@@ -71,7 +71,7 @@ func TestReadBarsP(t *testing.T) {
 		t.Errorf("short row: error %v, want one naming r2.samp_params:2", err)
 	}
 	writeFile(t, filepath.Join(dir, "r2.samp_params"), "0 1 2 x 70 4\n")
-	if _, err := readBarsP(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_params:1: column 4") {
-		t.Errorf("bad number: error %v, want one naming r2.samp_params:1 column 4", err)
+	if _, err := readBarsP(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_params:1: value 4") {
+		t.Errorf("bad number: error %v, want one naming r2.samp_params:1 value 4", err)
 	}
 }
