@@ -1,9 +1,6 @@
 package nn
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Tensor is a dense row-major float64 matrix. A column vector has Cols == 1,
 // a scalar is 1x1. Data has length Rows*Cols.
@@ -241,12 +238,3 @@ func sameShape(op string, a, b *Node) {
 	}
 }
 
-// finite reports whether every value of x is finite.
-func finite(x []float64) bool {
-	for _, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return false
-		}
-	}
-	return true
-}
