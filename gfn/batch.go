@@ -26,7 +26,10 @@ type batch struct {
 	nu   int
 	ux   []float64
 	uniq []int
-	seen map[uint64][]int
+	// seen maps a key hash to the last unique state with it; nextSeen[u]
+	// is the one before u with the same hash (-1: none).
+	seen     map[uint64]int
+	nextSeen []int
 	// keys[keyOff[u]:keyOff[u+1]] identifies unique state u.
 	keys   []float64
 	keyOff []int
@@ -69,9 +72,10 @@ func (b *batch) reset() {
 	b.x = b.x[:0]
 	b.nu, b.ux, b.uniq = 0, b.ux[:0], b.uniq[:0]
 	if b.seen == nil {
-		b.seen = map[uint64][]int{}
+		b.seen = map[uint64]int{}
 	}
 	clear(b.seen)
+	b.nextSeen = b.nextSeen[:0]
 	b.eFeat, b.eRow = b.eFeat[:0], b.eRow[:0]
 	b.keys, b.keyOff = b.keys[:0], append(b.keyOff[:0], 0)
 	b.cStart = append(b.cStart[:0], 0)
@@ -185,14 +189,19 @@ func (b *batch) addBackward(r int, bcs []Candidate, back int) {
 // whose key (features, then element features) is x, adding it if new.
 func (b *batch) unique(x []float64) int {
 	h := keyHash(x)
-	for _, u := range b.seen[h] {
+	head, ok := b.seen[h]
+	for u := head; ok && u >= 0; u = b.nextSeen[u] {
 		if slices.Equal(b.keys[b.keyOff[u]:b.keyOff[u+1]], x) {
 			return u
 		}
 	}
 	u := b.nu
 	b.nu++
-	b.seen[h] = append(b.seen[h], u)
+	if !ok {
+		head = -1
+	}
+	b.seen[h] = u
+	b.nextSeen = append(b.nextSeen, head)
 	b.keys = append(b.keys, x...)
 	b.keyOff = append(b.keyOff, len(b.keys))
 	d := b.spec.StateDim

@@ -109,8 +109,8 @@ func (e *Env) Elements(s []float64, dst []float64) []float64 {
 
 func appendFourier(dst []float64, x float64) []float64 {
 	for m := 1; m <= fourier; m++ {
-		a := 2 * math.Pi * float64(m) * x
-		dst = append(dst, math.Sin(a), math.Cos(a))
+		sin, cos := math.Sincos(2 * math.Pi * float64(m) * x)
+		dst = append(dst, sin, cos)
 	}
 	return dst
 }

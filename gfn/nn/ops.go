@@ -10,7 +10,12 @@ func (t *Tape) MatMul(a, b *Node) *Node {
 	if a.V.Cols != b.V.Rows {
 		panic(fmt.Sprintf("nn: MatMul shapes %dx%d * %dx%d", a.V.Rows, a.V.Cols, b.V.Rows, b.V.Cols))
 	}
-	out := t.newNode(a.V.Rows, b.V.Cols)
+	var out *Node
+	if a.V.Cols > 0 {
+		out = t.newNodeDirty(a.V.Rows, b.V.Cols) // gemm with beta 0 overwrites it
+	} else {
+		out = t.newNode(a.V.Rows, b.V.Cols)
+	}
 	if out.V.Len() > 0 && a.V.Cols > 0 {
 		gemmWith(&t.gemmBuf, false, false, a.V.Rows, b.V.Cols, a.V.Cols, 1, a.V.Data, a.V.Cols, b.V.Data, b.V.Cols, 0, out.V.Data, b.V.Cols)
 	}
@@ -36,7 +41,7 @@ func (t *Tape) AddRow(a, bias *Node) *Node {
 	if bias.V.Rows != 1 || bias.V.Cols != a.V.Cols {
 		panic(fmt.Sprintf("nn: AddRow bias %dx%d for %dx%d", bias.V.Rows, bias.V.Cols, a.V.Rows, a.V.Cols))
 	}
-	out := t.newNode(a.V.Rows, a.V.Cols)
+	out := t.newNodeDirty(a.V.Rows, a.V.Cols)
 	m := a.V.Cols
 	for i := 0; i < a.V.Rows; i++ {
 		o, x := out.V.Data[i*m:(i+1)*m], a.V.Data[i*m:(i+1)*m]
@@ -209,7 +214,7 @@ func (t *Tape) unary(a *Node, f func(x float64) float64, df func(x, y float64) f
 
 // ReLU returns max(a, 0).
 func (t *Tape) ReLU(a *Node) *Node {
-	out := t.newNode(a.V.Rows, a.V.Cols)
+	out := t.newNodeDirty(a.V.Rows, a.V.Cols)
 	x := a.V.Data
 	y := out.V.Data[:len(x)]
 	// Branch-free: signs are data-dependent, so branches mispredict.
@@ -543,7 +548,7 @@ func (t *Tape) Gather(a *Node, idx []int) *Node {
 // GatherRows returns the len(idx) x m matrix whose row i is row idx[i] of a.
 func (t *Tape) GatherRows(a *Node, idx []int) *Node {
 	m := a.V.Cols
-	out := t.newNode(len(idx), m)
+	out := t.newNodeDirty(len(idx), m)
 	for i, j := range idx {
 		copy(out.V.Data[i*m:(i+1)*m], a.V.Data[j*m:(j+1)*m])
 	}
@@ -566,7 +571,7 @@ func (t *Tape) ConcatCols(a, b *Node) *Node {
 	}
 	ma, mb := a.V.Cols, b.V.Cols
 	m := ma + mb
-	out := t.newNode(a.V.Rows, m)
+	out := t.newNodeDirty(a.V.Rows, m)
 	for i := 0; i < a.V.Rows; i++ {
 		copy(out.V.Data[i*m:i*m+ma], a.V.Data[i*ma:(i+1)*ma])
 		copy(out.V.Data[i*m+ma:(i+1)*m], b.V.Data[i*mb:(i+1)*mb])

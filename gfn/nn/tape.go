@@ -96,6 +96,15 @@ const chunkSize = 1 << 16
 
 // alloc returns a zeroed slice of n floats owned by the tape.
 func (t *Tape) alloc(n int) []float64 {
+	s := t.allocDirty(n)
+	clear(s)
+	return s
+}
+
+// allocDirty returns a slice of n floats owned by the tape, holding
+// whatever an earlier use of the memory left there: for outputs that the
+// caller overwrites in full.
+func (t *Tape) allocDirty(n int) []float64 {
 	if n == 0 {
 		return nil
 	}
@@ -111,7 +120,6 @@ func (t *Tape) alloc(n int) []float64 {
 		if t.off+n <= len(c) {
 			s := c[t.off : t.off+n : t.off+n]
 			t.off += n
-			clear(s)
 			return s
 		}
 		if n > len(c) {
@@ -134,12 +142,20 @@ func (t *Tape) Alloc(rows, cols int) Tensor {
 }
 
 func (t *Tape) newNode(rows, cols int) *Node {
+	n := t.newNodeDirty(rows, cols)
+	clear(n.V.Data)
+	return n
+}
+
+// newNodeDirty is newNode for ops that write every value of the output:
+// its values are not zeroed.
+func (t *Tape) newNodeDirty(rows, cols int) *Node {
 	if t.nodeChk == len(t.nodePool) {
 		t.nodePool = append(t.nodePool, make([]Node, 256))
 	}
 	p := t.nodePool[t.nodeChk]
 	n := &p[t.nodeOff]
-	*n = Node{V: Tensor{Rows: rows, Cols: cols, Data: t.alloc(rows * cols)}}
+	*n = Node{V: Tensor{Rows: rows, Cols: cols, Data: t.allocDirty(rows * cols)}}
 	t.nodeOff++
 	if t.nodeOff == len(p) {
 		t.nodeChk++
@@ -237,4 +253,3 @@ func sameShape(op string, a, b *Node) {
 		panic(fmt.Sprintf("nn: %s shape mismatch %dx%d vs %dx%d", op, a.V.Rows, a.V.Cols, b.V.Rows, b.V.Cols))
 	}
 }
-
