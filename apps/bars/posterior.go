@@ -345,43 +345,60 @@ func empiricalIndex(q float64, n int) int {
 
 // selectKth partially reorders x so that x[k] is the value sorted order
 // would put there, everything before it is no larger and everything after
-// no smaller, and returns x[k] (quickselect, median-of-three pivots).
+// no smaller, and returns x[k]. It is Floyd and Rivest's SELECT (1975):
+// on long ranges it first selects within a small sample-sized window
+// around where the k-th value should fall, so that the partition that
+// follows has a pivot close to it; that takes about n + min(k, n-k)
+// comparisons, against 2n-3n for quickselect, and the bands' quantiles
+// (k near 2.5% and 97.5% of the draws) are where the difference is largest.
 func selectKth(x []float64, k int) float64 {
-	lo, hi := 0, len(x)-1
-	for hi > lo {
-		mid := lo + (hi-lo)/2
-		if x[mid] < x[lo] {
-			x[mid], x[lo] = x[lo], x[mid]
+	floydRivest(x, 0, len(x)-1, k)
+	return x[k]
+}
+
+func floydRivest(x []float64, left, right, k int) {
+	for right > left {
+		if right-left > 600 {
+			n := float64(right - left + 1)
+			i := float64(k - left + 1)
+			z := math.Log(n)
+			s := 0.5 * math.Exp(2*z/3)
+			sd := 0.5 * math.Sqrt(z*s*(n-s)/n)
+			if i < n/2 {
+				sd = -sd
+			}
+			newLeft := max(left, int(math.Floor(float64(k)-i*s/n+sd)))
+			newRight := min(right, int(math.Floor(float64(k)+(n-i)*s/n+sd)))
+			floydRivest(x, newLeft, newRight, k)
 		}
-		if x[hi] < x[lo] {
-			x[hi], x[lo] = x[lo], x[hi]
+		t := x[k]
+		i, j := left, right
+		x[left], x[k] = x[k], x[left]
+		if x[right] > t {
+			x[right], x[left] = x[left], x[right]
 		}
-		if x[hi] < x[mid] {
-			x[hi], x[mid] = x[mid], x[hi]
-		}
-		pivot := x[mid]
-		i, j := lo, hi
-		for i <= j {
-			for x[i] < pivot {
+		for i < j {
+			x[i], x[j] = x[j], x[i]
+			i++
+			j--
+			for x[i] < t {
 				i++
 			}
-			for x[j] > pivot {
-				j--
-			}
-			if i <= j {
-				x[i], x[j] = x[j], x[i]
-				i++
+			for x[j] > t {
 				j--
 			}
 		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return x[k]
+		if x[left] == t {
+			x[left], x[j] = x[j], x[left]
+		} else {
+			j++
+			x[j], x[right] = x[right], x[j]
+		}
+		if j <= k {
+			left = j + 1
+		}
+		if k <= j {
+			right = j - 1
 		}
 	}
-	return x[k]
 }

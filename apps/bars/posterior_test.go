@@ -149,8 +149,11 @@ func TestGFNAgainstBARS(t *testing.T) {
 // quantile index against gonum's Empirical quantile.
 func TestSelectKth(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for trial := range 200 {
+	for trial := range 300 {
 		n := 1 + rng.IntN(300)
+		if trial%3 == 0 {
+			n = 600 + rng.IntN(5000) // the sampling step of SELECT
+		}
 		x := make([]float64, n)
 		for i := range x {
 			x[i] = math.Round(rng.NormFloat64() * float64(1+trial%4*10))
