@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -38,6 +39,9 @@ func readBarsP(files []string, d *bars.PSTH) (*Posterior, error) {
 		rows, err := barspout.ReadMu(muFile, d.Bins())
 		if err != nil {
 			return nil, err
+		}
+		if len(rows) != len(par) {
+			return nil, fmt.Errorf("%s has %d draws but %s has %d", muFile, len(rows), f, len(par))
 		}
 		for _, r := range rows {
 			for i, v := range r {

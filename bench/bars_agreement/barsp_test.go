@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -65,6 +66,13 @@ func TestReadBarsP(t *testing.T) {
 		t.Errorf("comparison JSON %s", b)
 	}
 
+	// samp_mu and samp_params must hold the same draws.
+	writeFile(t, filepath.Join(dir, "r2.samp_mu"), "2 2 2\n")
+	if _, err := readBarsP(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_mu has 1 draws but") {
+		t.Errorf("draw counts differ: error %v", err)
+	}
+	os.Remove(filepath.Join(dir, "r2.samp_mu"))
+
 	// A short row is named by file and line.
 	writeFile(t, filepath.Join(dir, "r2.samp_params"), "0 1 2 0.014 70 4\n1 1 2 0.016 80\n")
 	if _, err := readBarsP(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_params:2:") {
@@ -73,5 +81,18 @@ func TestReadBarsP(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "r2.samp_params"), "0 1 2 x 70 4\n")
 	if _, err := readBarsP(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_params:1: value 4") {
 		t.Errorf("bad number: error %v, want one naming r2.samp_params:1 value 4", err)
+	}
+}
+
+// TestBarsPFailsFast: a -barsp pattern that matches nothing stops the
+// program before the long runs.
+func TestBarsPFailsFast(t *testing.T) {
+	var out, errw strings.Builder
+	err := run(context.Background(), []string{"-data", "../../data/psth/bars_example.data", "-barsp", filepath.Join(t.TempDir(), "*.samp_params"), "-json", ""}, &out, &errw)
+	if err == nil || !strings.Contains(err.Error(), "matches no file") {
+		t.Fatalf("error %v, want one saying the pattern matches no file", err)
+	}
+	if strings.Contains(errw.String(), "RJMCMC") {
+		t.Errorf("started the runs before failing: %s", errw.String())
 	}
 }

@@ -151,11 +151,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// BarsP's runs are read before the long runs, so that a bad file stops
+	// the program at once.
+	var bp *Posterior
+	var bpFiles []string
+	var bpHalves *Comparison
+	if *barspGlob != "" {
+		if bpFiles, err = filepath.Glob(*barspGlob); err != nil {
+			return fmt.Errorf("-barsp %q: %v", *barspGlob, err)
+		}
+		if len(bpFiles) == 0 {
+			return fmt.Errorf("-barsp %q matches no file", *barspGlob)
+		}
+		if bp, err = readBarsP(bpFiles, d); err != nil {
+			return err
+		}
+		if len(bpFiles) >= 2 {
+			h0, err := readBarsP(bpFiles[:len(bpFiles)/2], d)
+			if err != nil {
+				return err
+			}
+			h1, err := readBarsP(bpFiles[len(bpFiles)/2:], d)
+			if err != nil {
+				return err
+			}
+			c := compare(*h0, *h1)
+			c.A, c.B = "barsp[0]", "barsp[1]"
+			bpHalves = &c
+		}
+	}
 	const fine = 500
 	out := Output{
 		Command: append([]string{"bars_agreement"}, args...), Date: time.Now().UTC().Format(time.RFC3339),
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Data: *data, Seed: *seed,
 		Chains: *chains, Burnin: *burnin, Iterations: *iters, Thin: *thin, GFNDraws: *gfnDraws,
+		BarsPRuns: bpFiles, BarsP: bp, WithinBarsP: bpHalves,
 	}
 
 	// RJMCMC: independent chains in parallel, each turned into draws with
@@ -243,33 +273,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	out.Between = compare(out.RJMCMC, out.GFN)
 	out.WithinRJMCMC = compareHalves("rjmcmc", m, fine, rjHalves)
 	out.WithinGFN = compareHalves("gfn", m, fine, gHalves)
-	if *barspGlob != "" {
-		files, err := filepath.Glob(*barspGlob)
-		if err != nil {
-			return fmt.Errorf("-barsp %q: %v", *barspGlob, err)
-		}
-		if len(files) == 0 {
-			return fmt.Errorf("-barsp %q matches no file", *barspGlob)
-		}
-		bp, err := readBarsP(files, d)
-		if err != nil {
-			return err
-		}
-		out.BarsPRuns, out.BarsP = files, bp
+	if bp != nil {
 		out.VsBarsP = map[string]Comparison{"rjmcmc": compare(*bp, out.RJMCMC), "gfn": compare(*bp, out.GFN)}
-		if len(files) >= 2 {
-			h0, err := readBarsP(files[:len(files)/2], d)
-			if err != nil {
-				return err
-			}
-			h1, err := readBarsP(files[len(files)/2:], d)
-			if err != nil {
-				return err
-			}
-			c := compare(*h0, *h1)
-			c.A, c.B = "barsp[0]", "barsp[1]"
-			out.WithinBarsP = &c
-		}
 	}
 	if filepath.Base(*data) == "bars_example.data" {
 		out.TVBarsP = map[string]float64{"rjmcmc": tv(out.RJMCMC.K, barspK), "gfn": tv(out.GFN.K, barspK)}
