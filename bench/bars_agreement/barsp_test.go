@@ -19,6 +19,14 @@ func writeFile(t *testing.T, path, s string) {
 	}
 }
 
+func readAndPool(files []string, d *bars.PSTH) (*Posterior, error) {
+	runs, err := readBarsPRuns(files, d)
+	if err != nil {
+		return nil, err
+	}
+	return poolBarsP(runs, d), nil
+}
+
 // TestReadBarsP pools two runs' draws: k proportions, peak summaries and
 // the mean curve rescaled from pooled expected counts to spikes/s.
 func TestReadBarsP(t *testing.T) {
@@ -30,7 +38,7 @@ func TestReadBarsP(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "r2.samp_params"), "0 1 2 0.014 70 4\n\n1 1 2 0.016 80 4\n")
 	writeFile(t, filepath.Join(dir, "r2.samp_mu"), "2 2 2\n2 2 2\n")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.samp_params"))
-	p, err := readBarsP(files, d)
+	p, err := readAndPool(files, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +59,7 @@ func TestReadBarsP(t *testing.T) {
 
 	// Without samp_mu there is no curve, and the relative ISE is null.
 	os.Remove(filepath.Join(dir, "r2.samp_mu"))
-	p, err = readBarsP(files, d)
+	p, err = readAndPool(files, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,18 +76,18 @@ func TestReadBarsP(t *testing.T) {
 
 	// samp_mu and samp_params must hold the same draws.
 	writeFile(t, filepath.Join(dir, "r2.samp_mu"), "2 2 2\n")
-	if _, err := readBarsP(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_mu has 1 draws but") {
+	if _, err := readBarsPRuns(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_mu has 1 draws but") {
 		t.Errorf("draw counts differ: error %v", err)
 	}
 	os.Remove(filepath.Join(dir, "r2.samp_mu"))
 
 	// A short row is named by file and line.
 	writeFile(t, filepath.Join(dir, "r2.samp_params"), "0 1 2 0.014 70 4\n1 1 2 0.016 80\n")
-	if _, err := readBarsP(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_params:2:") {
+	if _, err := readBarsPRuns(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_params:2:") {
 		t.Errorf("short row: error %v, want one naming r2.samp_params:2", err)
 	}
 	writeFile(t, filepath.Join(dir, "r2.samp_params"), "0 1 2 x 70 4\n")
-	if _, err := readBarsP(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_params:1: value 4") {
+	if _, err := readBarsPRuns(files, d); err == nil || !strings.Contains(err.Error(), "r2.samp_params:1: value 4") {
 		t.Errorf("bad number: error %v, want one naming r2.samp_params:1 value 4", err)
 	}
 }

@@ -163,19 +163,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(bpFiles) == 0 {
 			return fmt.Errorf("-barsp %q matches no file", *barspGlob)
 		}
-		if bp, err = readBarsP(bpFiles, d); err != nil {
+		runs, err := readBarsPRuns(bpFiles, d)
+		if err != nil {
 			return err
 		}
-		if len(bpFiles) >= 2 {
-			h0, err := readBarsP(bpFiles[:len(bpFiles)/2], d)
-			if err != nil {
-				return err
-			}
-			h1, err := readBarsP(bpFiles[len(bpFiles)/2:], d)
-			if err != nil {
-				return err
-			}
-			c := compare(*h0, *h1)
+		bp = poolBarsP(runs, d)
+		if len(runs) >= 2 {
+			c := compare(*poolBarsP(runs[:len(runs)/2], d), *poolBarsP(runs[len(runs)/2:], d))
 			c.A, c.B = "barsp[0]", "barsp[1]"
 			bpHalves = &c
 		}
