@@ -22,6 +22,9 @@ type FitConfig struct {
 	Prior   KPrior    `yaml:"prior"`
 	RJMCMC  RJConfig  `yaml:"rjmcmc"` // its Samples is replaced by Samples
 	GFN     GFNConfig `yaml:"gfn"`
+	// NoSpikeRule samples BARS's own target, without the rule that
+	// excludes knot sets whose fit spikes between bin centres (see Model).
+	NoSpikeRule bool `yaml:"no_spike_rule"`
 }
 
 // DefaultFitConfig is BARS's default run (2000 draws, uniform prior on
@@ -81,6 +84,7 @@ func FitPSTH(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64, progress 
 	if err != nil {
 		return nil, err
 	}
+	m.NoSpikeRule = cfg.NoSpikeRule
 	res := &FitResult{Model: m, Curves: NewCurves(m, cfg.Fine)}
 	switch cfg.Sampler {
 	case SamplerRJMCMC:
