@@ -52,19 +52,23 @@ type Output struct {
 	// The fit settings below are neurogfn's; they are left out when the
 	// study scores external fits (-external), whose settings are the
 	// external program's.
-	Burnin   int           `json:"burnin,omitempty"`
-	Thin     int           `json:"thin,omitempty"`
-	Initial  int           `json:"initial,omitempty"`
-	Jitter   float64       `json:"jitter,omitempty"`
-	Samples  int           `json:"samples,omitempty"`
-	GFN      *GFNSettings  `json:"gfn,omitempty"`
-	Fine     int           `json:"fine,omitempty"`
-	Prior    *bars.KPrior  `json:"prior,omitempty"`
-	RepsCell int           `json:"reps_per_cell"`
-	Truths   []TruthInfo   `json:"truths"`
-	WallS    float64       `json:"wall_s"`
-	Cells    []CellSummary `json:"cells"`
-	Reps     []Rep         `json:"replicates,omitempty"`
+	Burnin  int          `json:"burnin,omitempty"`
+	Thin    int          `json:"thin,omitempty"`
+	Initial int          `json:"initial,omitempty"`
+	Jitter  float64      `json:"jitter,omitempty"`
+	Samples int          `json:"samples,omitempty"`
+	GFN     *GFNSettings `json:"gfn,omitempty"`
+	Fine    int          `json:"fine,omitempty"`
+	Prior   *bars.KPrior `json:"prior,omitempty"`
+	// SpikeRule is whether the model excluded knot sets whose fit spikes
+	// between bin centres (bars.Model); files written before the rule
+	// existed lack it.
+	SpikeRule *bool         `json:"spike_rule,omitempty"`
+	RepsCell  int           `json:"reps_per_cell"`
+	Truths    []TruthInfo   `json:"truths"`
+	WallS     float64       `json:"wall_s"`
+	Cells     []CellSummary `json:"cells"`
+	Reps      []Rep         `json:"replicates,omitempty"`
 }
 
 // GFNSettings are the GFlowNet sampler's settings in the JSON output.
@@ -107,6 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	gfnHidden := fs.Int("gfn-hidden", def.GFN.Train.Model.Hidden, "GFlowNet hidden width")
 	gfnLocal := fs.Int("gfn-local", def.GFN.LocalMoves, "RJMCMC moves after each corrected GFlowNet proposal")
 	gfnWarm := fs.Int("gfn-warm", def.GFN.WarmStart.Samples, "states of the GFlowNet's warm-start chain")
+	noSpikeRule := fs.Bool("no-spike-rule", false, "sample BARS's own target, without the rule excluding knot sets whose fit spikes between bin centres")
 	fine := fs.Int("fine", 500, "points of the fine grid for the peak (BARS: 500)")
 	truthAPath := fs.String("truth-a", "apps/bars/testdata/bars_example_reference_fit.tsv", "reference fit whose mean_rate is truth A (searched for in the working directory and its parents)")
 	jsonOut := fs.String("json", "bars_study.json", "JSON output file (\"\" for none)")
@@ -129,6 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.Sampler = *sampler
 	cfg.Samples = *samples
 	cfg.Fine = *fine
+	cfg.NoSpikeRule = *noSpikeRule
 	cfg.RJMCMC.Burnin = *burnin
 	cfg.RJMCMC.Thin = *thin
 	cfg.RJMCMC.Initial = *initial
@@ -224,12 +230,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Sampler: samplerName, Burnin: cfg.RJMCMC.Burnin, Thin: cfg.RJMCMC.Thin, Initial: cfg.RJMCMC.Initial, Jitter: cfg.RJMCMC.Jitter, Samples: cfg.Samples, Fine: cfg.Fine, Prior: &cfg.Prior,
 			RepsCell: *reps, WallS: time.Since(start).Seconds(), Cells: sums,
 		}
+		spikeRule := !cfg.NoSpikeRule
+		out.SpikeRule = &spikeRule
 		if cfg.Sampler == bars.SamplerGFN {
 			g := cfg.GFN
 			out.GFN = &GFNSettings{Iterations: g.Iterations, Pretrain: g.Pretrain, Hidden: g.Train.Model.Hidden, LocalMoves: g.LocalMoves, WarmSamples: g.WarmStart.Samples}
 		}
 		if *external != "" {
 			out.Burnin, out.Thin, out.Initial, out.Jitter, out.Samples, out.Fine, out.Prior = 0, 0, 0, 0, 0, 0, nil
+			out.SpikeRule = nil
 		}
 		for _, name := range []string{"A", "B", "C"} {
 			if tr := tm[name]; tr != nil {
