@@ -52,7 +52,7 @@ type barsFlags struct {
 	binWidth, lambda                float64
 	seed                            uint64
 	out                             string
-	json                            bool
+	json, noSpikeRule               bool
 }
 
 // barsNeuronSummary is the contract of summary.json and of the --json
@@ -166,6 +166,7 @@ func newBarsFitCmd() *cobra.Command {
 	fs.IntVar(&f.pretrain, "pretrain", def.GFN.Pretrain, "GFlowNet maximum-likelihood iterations on a short RJMCMC run")
 	fs.IntVar(&f.iterations, "iterations", def.GFN.Iterations, "GFlowNet trajectory-balance iterations after that")
 	fs.IntVar(&f.fine, "fine", def.Fine, "points of the fine time grid for curves and peaks")
+	fs.BoolVar(&f.noSpikeRule, "no-spike-rule", false, "sample BARS's own knot posterior, keeping knot sets whose fit spikes between bin centres (their draws can put the peak rate orders of magnitude above the data)")
 	fs.IntVar(&f.workers, "workers", 0, "neurons fitted in parallel (0: number of CPUs)")
 	fs.IntVar(&f.shardIndex, "shard-index", 0, "this task's shard of the neurons, 0-based (default $SLURM_ARRAY_TASK_ID, else 0)")
 	fs.IntVar(&f.shardCount, "shard-count", 1, "number of shards (default $SLURM_ARRAY_TASK_COUNT, else 1)")
@@ -176,6 +177,7 @@ func newBarsFitCmd() *cobra.Command {
 func (f *barsFlags) resolve() (bars.FitConfig, bars.InputOptions, error) {
 	cfg := bars.DefaultFitConfig()
 	cfg.Sampler, cfg.Samples, cfg.Fine = f.sampler, f.samples, f.fine
+	cfg.NoSpikeRule = f.noSpikeRule
 	cfg.Prior = bars.KPrior{Kind: f.prior, Min: f.kmin, Max: f.kmax}
 	if f.prior == "poisson" {
 		cfg.Prior.Lambda = f.lambda

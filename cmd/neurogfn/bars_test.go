@@ -111,7 +111,7 @@ func TestBarsFitExample(t *testing.T) {
 	if total != 2765 || psth.Footer["trials"] != "60" {
 		t.Errorf("psth: %d spikes, trials %q; want 2765 and 60", total, psth.Footer["trials"])
 	}
-	if !strings.Contains(draws.Footer[parquetout.KeyConfigYAML], "sampler: rjmcmc") {
+	if c := draws.Footer[parquetout.KeyConfigYAML]; !strings.Contains(c, "sampler: rjmcmc") || !strings.Contains(c, "no_spike_rule: false") {
 		t.Errorf("config in the footer: %s", draws.Footer[parquetout.KeyConfigYAML])
 	}
 }
@@ -306,4 +306,17 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestBarsNoSpikeRuleFlag: --no-spike-rule reaches the fit's
+// configuration, recorded in the tables.
+func TestBarsNoSpikeRuleFlag(t *testing.T) {
+	dir := t.TempDir()
+	if _, stderr, err := run(context.Background(), append([]string{"bars", "fit", "--out", dir, "--no-spike-rule"}, barsSmall...)...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	draws := parquettest.Check(t, filepath.Join(dir, bars.TableDraws, "part-0.parquet"), bars.TableDraws)
+	if c := draws.Footer[parquetout.KeyConfigYAML]; !strings.Contains(c, "no_spike_rule: true") {
+		t.Errorf("config in the footer: %s", c)
+	}
 }
