@@ -31,19 +31,6 @@ func TestBinAverageWeights(t *testing.T) {
 	}
 }
 
-func readModel(t *testing.T, name string) *Model {
-	t.Helper()
-	d, err := ReadBarsP(mustOpen(t, "testdata/"+name), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewModel(d, DefaultPrior())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // TestSpikeRule checks the rule against the knot set of a draw whose fit
 // spikes to 1.7e6 spikes/s between two bin centres (bench/bars_study, C
 // 20 x 5 ms, replicate 28, GFlowNet draw 1459): the rule excludes it, BARS's

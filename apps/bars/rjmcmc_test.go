@@ -14,8 +14,13 @@ import (
 // 1000 + 20,000 iterations (testdata/README.md).
 var refK = map[int]float64{5: 0.5012, 6: 0.3701, 7: 0.1090, 8: 0.0172, 9: 0.0021, 10: 0.0004}
 
-func exampleModel(t testing.TB) *Model {
-	d, err := ReadBarsP(mustOpen(t, "testdata/bars_example.data"), "bars_example.data")
+func exampleModel(t testing.TB) *Model { return readModel(t, "bars_example.data") }
+
+// readModel reads testdata/name (BarsP format) into a model with the
+// default prior.
+func readModel(t testing.TB, name string) *Model {
+	t.Helper()
+	d, err := ReadBarsP(mustOpen(t, "testdata/"+name), name)
 	if err != nil {
 		t.Fatal(err)
 	}
