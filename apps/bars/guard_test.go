@@ -59,7 +59,7 @@ func TestSpikeRule(t *testing.T) {
 		t.Error("noSpikes passes the spiking fit")
 	}
 	calm := []float64{0.29083626050102035, 0.2975424202712597, 0.3025, 0.3075, 0.31, 0.35}
-	if !closeKnots(calm, 2.0/200) {
+	if spikeBins(calm, 200) == nil {
 		t.Fatal("test knot set is not close enough to trigger the rule")
 	}
 	if lp := m.LogPosterior(calm); math.IsInf(lp, -1) {
@@ -67,9 +67,9 @@ func TestSpikeRule(t *testing.T) {
 	}
 }
 
-// TestBinAverageGuard checks the guard on coefficient draws. On the BARS
-// example's knot sets it never bites: the draws are identical with and
-// without it. Near the window's start of a C 20 x 10 ms data set of
+// TestBinAverageGuard checks the guard on coefficient draws. On smooth
+// fits of the BARS example it never bites, with knots 1.1 bins apart or
+// 1.65 bins from the ends: the draws are identical with and without it. Near the window's start of a C 20 x 10 ms data set of
 // bench/bars_study (replicate 2), knots 1.7 and 2.6 bins from the start let
 // some draws (7%) shoot up towards the start, to 16-56 spikes/s at the
 // first centre against 0.1-0.5 at the second, where the first bin holds
@@ -91,7 +91,10 @@ func TestBinAverageGuard(t *testing.T) {
 		return out
 	}
 	ex := exampleModel(t)
-	for _, knots := range [][]float64{{0.2, 0.38, 0.41, 0.47, 0.7}, {0.33, 0.39, 0.42, 0.45, 0.5, 0.62}} {
+	for _, knots := range [][]float64{{0.2, 0.38, 0.41, 0.47, 0.7}, {0.33, 0.39, 0.4, 0.45, 0.5, 0.62}, {0.015, 0.3, 0.45, 0.6, 0.985}} {
+		if knots[0] != 0.2 && spikeBins(knots, 110) == nil {
+			t.Fatalf("knots %v: no close knots, the guard is not exercised", knots)
+		}
 		if !reflect.DeepEqual(draws(ex, knots, true, 2000), draws(ex, knots, false, 2000)) {
 			t.Errorf("knots %v: the guard changes draws of a smooth fit", knots)
 		}
@@ -109,5 +112,23 @@ func TestBinAverageGuard(t *testing.T) {
 	t.Logf("the guard redrew %d of %d draws", changed, n)
 	if changed == 0 || changed > n/10 {
 		t.Errorf("the guard redrew %d of %d draws, want some but at most 10%%", changed, n)
+	}
+}
+
+// TestSpikeBins checks which bins the spike rule reads, for 10 bins (close
+// means less than 0.2 apart).
+func TestSpikeBins(t *testing.T) {
+	for _, c := range []struct {
+		knots []float64
+		want  []int
+	}{
+		{[]float64{0.3, 0.6}, nil},
+		{[]float64{0.3, 0.45, 0.75}, []int{2, 3, 4, 5}},
+		{[]float64{0.1, 0.45, 0.5, 0.95}, []int{0, 1, 2, 3, 4, 5, 6, 8, 9}},
+		{[]float64{0.3, 0.35, 0.42}, []int{2, 3, 4, 5}},
+	} {
+		if got := spikeBins(c.knots, 10); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("spikeBins(%v) = %v, want %v", c.knots, got, c.want)
+		}
 	}
 }
