@@ -96,8 +96,8 @@ func (p KPrior) LogProb(k int) float64 {
 // only the bins around gaps of less than two bins between knots (or a knot
 // and an end), where the spikes arose, so it costs nothing for most knot
 // sets. With it, no draw of 300 RJMCMC fits of C with 10 ms bins rose
-// above 7 times its highest bin-centre rate (without it, 122 draws rose above 10 times and
-// one above 1.9e6 times). NoSpikeRule turns it off.
+// above 6 times its highest bin-centre rate (without it, 122 draws rose
+// above 10 times and one above 1.9e6 times). NoSpikeRule turns it off.
 type Model struct {
 	Data   *PSTH
 	Prior  KPrior
