@@ -87,8 +87,9 @@ func (p KPrior) LogProb(k int) float64 {
 // 0.3026, 0.3055, 0.3061 and 0.3089 (unit time), all between two bin
 // centres, and a fitted rate of 1.7e6 spikes/s at 0.305 against at most
 // 153 at the centres; its coefficient draw reached 1.1e8 and made the
-// posterior-mean peak rate 676 times the truth. BarsP samples such knot sets too (one of its C 20 x 10 ms fits
-// had a mean peak rate 3082 times the truth). The counts measure the
+// posterior-mean peak rate 676 times the truth. BarsP samples such knot
+// sets too (one of its C 20 x 10 ms fits had a mean peak rate 3082 times
+// the truth). The counts measure the
 // rate's average over each bin, so a knot set is excluded when its fit
 // explains them, read as bin averages (trapezoid rule on four equal parts
 // of each bin), more than SpikeTol worse in log-likelihood than read at
