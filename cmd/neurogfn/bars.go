@@ -106,6 +106,11 @@ forward selection of knots, 2000 burn-in iterations, then every 5th (--thin)
 of 5 x --samples iterations is kept. BarsP's own run, --initial 3 --burnin 0
 --thin 1, under-covers (bench/bars_study).
 
+The posterior is BARS's with one exclusion: knot sets packed between bin
+centres, whose fit spikes between them where no count sees it (draws that
+put the peak rate orders of magnitude above the data, as BarsP's do). Such
+coefficient draws are redrawn too. --no-spike-rule keeps them, as BARS does.
+
 Without --out, only the summary is printed. With --out DIR (created if its
 parent exists):
   DIR/summary.json                  per-neuron summaries (object, or list for
