@@ -213,8 +213,8 @@ func (m *Model) LogPosterior(knots []float64) float64 {
 }
 
 // RelaxedLogPosterior is LogPosterior computed without BARS's singularity
-// rule; excluded reports whether the rule (or a failed fit) excludes the
-// knot set from the posterior. It is -Inf only outside the prior's support
+// rule and the spike rule; excluded reports whether either rule (or a
+// failed fit) excludes the knot set from the posterior. It is -Inf only outside the prior's support
 // or when the fit itself fails.
 func (m *Model) RelaxedLogPosterior(knots []float64) (lp float64, excluded bool) {
 	lp, _ = m.logTarget(knots)

@@ -166,7 +166,7 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 	y := c.Model.Data.Count
 	if len(c.cache.eta) != len(c.gx) {
 		c.cache.eta = make([]float64, len(c.gx))
-		c.cache.mu = make([]float64, len(c.gx))
+		c.cache.mu = make([]float64, nb)
 	}
 	eta, mu := c.cache.eta, c.cache.mu
 	scale := c.Model.Data.RateScale()
@@ -222,7 +222,7 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 		}
 		fineRows.apply(coef, eta[nb:]) // coef is Q·beta of this draw
 		fineDone = true
-		if c.binAvgLogLik(eta, mu, c.cache.guard) >= -SpikeTol {
+		if c.binAvgLogLikDiff(eta, mu, c.cache.guard) >= -SpikeTol {
 			break
 		}
 		fineDone = false
@@ -240,11 +240,11 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 	return dr, nil
 }
 
-// binAvgLogLik is the log-likelihood (Poisson, without the log y!
-// constant) of the counts in bins with each bin's expected count the
-// trapezoid average of exp(eta) over the bin, minus that with exp(eta) at
-// the centres. mu holds exp(eta) at the bin centres.
-func (c *Curves) binAvgLogLik(eta, mu []float64, bins []int) float64 {
+// binAvgLogLikDiff is the Poisson log-likelihood of the counts in bins
+// with each bin's expected count the trapezoid average of exp(eta) over the
+// bin, minus that with exp(eta) at the centres; NaN if the average
+// overflows. mu holds exp(eta) at the bin centres.
+func (c *Curves) binAvgLogLikDiff(eta, mu []float64, bins []int) float64 {
 	nb := c.Bins()
 	y := c.Model.Data.Count
 	a := &c.binAvg
