@@ -82,21 +82,24 @@ func (c Comparison) MarshalJSON() ([]byte, error) {
 
 // Output is the JSON file's content.
 type Output struct {
-	Command      []string   `json:"command"`
-	Date         string     `json:"date"`
-	GoVersion    string     `json:"go_version"`
-	CPUs         int        `json:"cpus"`
-	Data         string     `json:"data"`
-	Seed         uint64     `json:"seed"`
-	Chains       int        `json:"rjmcmc_chains"`
-	Burnin       int        `json:"rjmcmc_burnin"`
-	Iterations   int        `json:"rjmcmc_iterations_per_chain"`
-	Thin         int        `json:"thin"`
-	GFNDraws     int        `json:"gfn_draws"`
-	GFNTrainS    float64    `json:"gfn_training_s"`
-	GFNPer1000S  float64    `json:"gfn_s_per_1000_draws"`
-	GFNAccept    float64    `json:"gfn_metropolis_acceptance"`
-	GFNESS       float64    `json:"gfn_importance_ess"`
+	Command     []string `json:"command"`
+	Date        string   `json:"date"`
+	GoVersion   string   `json:"go_version"`
+	CPUs        int      `json:"cpus"`
+	Data        string   `json:"data"`
+	Seed        uint64   `json:"seed"`
+	Chains      int      `json:"rjmcmc_chains"`
+	Burnin      int      `json:"rjmcmc_burnin"`
+	Iterations  int      `json:"rjmcmc_iterations_per_chain"`
+	Thin        int      `json:"thin"`
+	GFNDraws    int      `json:"gfn_draws"`
+	GFNTrainS   float64  `json:"gfn_training_s"`
+	GFNPer1000S float64  `json:"gfn_s_per_1000_draws"`
+	GFNAccept   float64  `json:"gfn_metropolis_acceptance"`
+	GFNESS      float64  `json:"gfn_importance_ess"`
+	// SpikeRule is whether the model excluded knot sets whose fit spikes
+	// between bin centres (bars.Model); BarsP's target is without it.
+	SpikeRule    bool       `json:"spike_rule"`
 	RJMCMC       Posterior  `json:"rjmcmc"`
 	GFN          Posterior  `json:"gfn"`
 	Between      Comparison `json:"gfn_vs_rjmcmc"`
@@ -131,6 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	initial := fs.Int("initial", bars.DefaultRJConfig().Initial, "RJMCMC start: that many equally spaced knots, or 0 for the greedy start")
 	gfnDraws := fs.Int("gfn-draws", 100000, "GFlowNet Metropolis-corrected states (before thinning)")
 	jsonOut := fs.String("json", "bars_agreement.json", "JSON output file (\"\" for none)")
+	noSpikeRule := fs.Bool("no-spike-rule", false, "sample BARS's own target (as BarsP does), without the rule excluding knot sets whose fit spikes between bin centres")
 	barspGlob := fs.String("barsp", "", "pattern of BarsP samp_params files from runs on the same data (bench/bars_vs_barsp/run_barsp.sh): their pooled draws are a third posterior to compare with; NAME.samp_mu beside each gives the mean curve")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -151,6 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	m.NoSpikeRule = *noSpikeRule
 	// BarsP's runs are read before the long runs, so that a bad file stops
 	// the program at once.
 	var bp *Posterior
@@ -178,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	out := Output{
 		Command: append([]string{"bars_agreement"}, args...), Date: time.Now().UTC().Format(time.RFC3339),
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Data: *data, Seed: *seed,
-		Chains: *chains, Burnin: *burnin, Iterations: *iters, Thin: *thin, GFNDraws: *gfnDraws,
+		Chains: *chains, Burnin: *burnin, Iterations: *iters, Thin: *thin, GFNDraws: *gfnDraws, SpikeRule: !*noSpikeRule,
 		BarsPRuns: bpFiles, BarsP: bp, WithinBarsP: bpHalves,
 	}
 
