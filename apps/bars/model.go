@@ -79,26 +79,26 @@ func (p KPrior) LogProb(k int) float64 {
 // allowed knot sets.
 //
 // One rule is not BARS's: 1{ok} also excludes knot sets whose fit spikes
-// between bin centres. BARS's likelihood reads the rate at the bin
-// centres, so knots packed between two centres let the fitted spline pass
-// through the counts and shoot up between them, where no count sees it.
-// In bench/bars_study such knot sets carry posterior weight on the sharp
-// transient C: one in 2000 draws of a C 20 x 5 ms fit had knots at
-// 0.3026, 0.3055, 0.3061 and 0.3089 (unit time), all between two bin
-// centres, and a fitted rate of 1.7e6 spikes/s at 0.305 against at most
-// 153 at the centres; its coefficient draw reached 1.1e8 and made the
-// posterior-mean peak rate 676 times the truth. BarsP samples such knot
-// sets too (one of its C 20 x 10 ms fits had a mean peak rate 3082 times
-// the truth). The counts measure the
-// rate's average over each bin, so a knot set is excluded when its fit
-// explains them, read as bin averages (trapezoid rule on four equal parts
-// of each bin), more than SpikeTol worse in log-likelihood than read at
-// the centres. Smooth fits barely notice the difference. The rule reads
-// only the bins around gaps of less than two bins between knots (or a knot
-// and an end), where the spikes arose, so it costs nothing for most knot
-// sets. With it, no draw of 300 RJMCMC fits of C with 10 ms bins rose
-// above 6 times its highest bin-centre rate (without it, 122 draws rose
-// above 10 times and one above 1.9e6 times). NoSpikeRule turns it off.
+// between bin centres. BARS's likelihood reads the rate at the bin centres,
+// so knots packed between two centres let the fitted spline pass through
+// the counts and shoot up between them, where no count sees it. In
+// bench/bars_study such knot sets carry posterior weight on the sharp
+// transient C: one in 2000 draws of a C 20 x 5 ms fit had knots at 0.3026,
+// 0.3055, 0.3061 and 0.3089 (unit time), all between two bin centres, and a
+// fitted rate of 1.7e6 spikes/s at 0.305 against at most 153 at the
+// centres; its coefficient draw reached 1.1e8 and made the posterior-mean
+// peak rate 676 times the truth. BarsP samples such knot sets too (one of
+// its C 20 x 10 ms fits had a mean peak rate 3082 times the truth). The
+// counts measure the rate's average over each bin, so a knot set is
+// excluded when its fit explains them, read as bin averages (trapezoid rule
+// on four equal parts of each bin), more than SpikeTol worse in
+// log-likelihood than read at the centres. Smooth fits barely notice the
+// difference. The rule reads only the bins around gaps of less than two
+// bins between knots (or a knot and an end), where the spikes arose, so it
+// costs nothing for most knot sets. With it, no draw of 300 RJMCMC fits of
+// C with 10 ms bins rose above 6 times its highest bin-centre rate (without
+// it, 122 draws rose above 10 times and one above 1.9e6 times). NoSpikeRule
+// turns it off.
 type Model struct {
 	Data   *PSTH
 	Prior  KPrior
@@ -214,8 +214,8 @@ func (m *Model) LogPosterior(knots []float64) float64 {
 
 // RelaxedLogPosterior is LogPosterior computed without BARS's singularity
 // rule and the spike rule; excluded reports whether either rule (or a
-// failed fit) excludes the knot set from the posterior. It is -Inf only outside the prior's support
-// or when the fit itself fails.
+// failed fit) excludes the knot set from the posterior. It is -Inf only
+// outside the prior's support or when the fit itself fails.
 func (m *Model) RelaxedLogPosterior(knots []float64) (lp float64, excluded bool) {
 	lp, _ = m.logTarget(knots)
 	if !math.IsInf(lp, -1) {
