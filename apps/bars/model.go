@@ -163,10 +163,17 @@ func (m *Model) MaxKnots() int {
 func (m *Model) Fit(knots []float64) (*Fit, error) { return m.fit(knots, BARSRCond) }
 
 func (m *Model) fit(knots []float64, minRCond float64) (*Fit, error) {
+	f, _, _, err := m.fitBasis(knots, minRCond)
+	return f, err
+}
+
+// fitBasis is fit, also returning the basis and its map q to the
+// B-splines (Basis.barsCoef), for evaluating the fit elsewhere.
+func (m *Model) fitBasis(knots []float64, minRCond float64) (*Fit, *Basis, []float64, error) {
 	m.init()
 	b, err := NewBasis(knots)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	tol, it := m.Tol, m.MaxIter
 	if tol == 0 {
@@ -175,7 +182,9 @@ func (m *Model) fit(knots []float64, minRCond float64) (*Fit, error) {
 	if it == 0 {
 		it = barsMaxIter
 	}
-	return fitSpline(b.rows(m.xs), b.barsCoef(), b.Cols()+1, m.Data.Count, tol, it, minRCond)
+	q := b.barsCoef()
+	f, err := fitSpline(b.rows(m.xs), q, b.Cols()+1, m.Data.Count, tol, it, minRCond)
+	return f, b, q, err
 }
 
 // LogMarginal is the BIC approximation l - (k+2)/2 log n of the marginal
@@ -243,8 +252,8 @@ func (m *Model) logTarget(knots []float64) (float64, *Fit) {
 	if m.logLik != nil {
 		return m.logLik(knots) + lp + m.LogLocationPrior(k), nil
 	}
-	f, err := m.Fit(knots)
-	if err != nil || !m.noSpikes(knots, f) {
+	f, b, q, err := m.fitBasis(knots, BARSRCond)
+	if err != nil || !m.noSpikes(b, q, f) {
 		return math.Inf(-1), nil
 	}
 	return m.LogMarginal(f, k) + lp + m.LogLocationPrior(k), f
@@ -290,9 +299,9 @@ const SpikeTol = 10
 // in log-likelihood than read at the bin centres as BARS reads them. It
 // fails for knot sets whose fit spikes between bin centres, which the
 // centres do not see.
-func (m *Model) noSpikes(knots []float64, f *Fit) bool {
+func (m *Model) noSpikes(b *Basis, q []float64, f *Fit) bool {
 	n := m.Data.Bins()
-	bins := spikeBins(knots, n)
+	bins := spikeBins(b.Knots, n)
 	if m.NoSpikeRule || bins == nil {
 		return true
 	}
@@ -303,12 +312,8 @@ func (m *Model) noSpikes(knots []float64, f *Fit) bool {
 			xs = append(xs, (float64(j)+float64(i)/parts)/float64(n))
 		}
 	}
-	b, err := NewBasis(knots)
-	if err != nil {
-		return false
-	}
 	eta := make([]float64, len(xs))
-	b.rows(xs).eta(b.barsCoef(), f.Beta, make([]float64, len(knots)+4), eta)
+	b.rows(xs).eta(q, f.Beta, make([]float64, len(b.Knots)+4), eta)
 	var diff float64
 	for bi, j := range bins {
 		e := eta[bi*(parts+1) : (bi+1)*(parts+1)]
@@ -316,10 +321,16 @@ func (m *Model) noSpikes(knots []float64, f *Fit) bool {
 		for i := range parts {
 			avg += (math.Exp(e[i]) + math.Exp(e[i+1])) / (2 * parts)
 		}
-		y, c := m.Data.Count[j], e[parts/2]
-		diff += y*(math.Log(avg)-c) - (avg - math.Exp(c))
+		c := e[parts/2]
+		diff += avgLogLikDiff(m.Data.Count[j], avg, c, math.Exp(c))
 	}
 	return diff >= -SpikeTol
+}
+
+// avgLogLikDiff is the Poisson log-likelihood of count y with mean avg
+// minus that with mean mu = exp(eta) (both without the log y! constant).
+func avgLogLikDiff(y, avg, eta, mu float64) float64 {
+	return y*(math.Log(avg)-eta) - (avg - mu)
 }
 
 // InitialKnots returns a starting knot set by greedy forward selection:

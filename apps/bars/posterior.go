@@ -171,7 +171,10 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 	eta, mu := c.cache.eta, c.cache.mu
 	scale := c.Model.Data.RateScale()
 	dr := Draw{Knots: knots, LogPost: logPost, Rate: make([]float64, len(c.Grid))}
-	fineRows := splineRows{first: rows.first[nb:], vals: rows.vals[nb:]}
+	// The fine grid, then the bin edges (evaluated for the guard only).
+	ng := len(c.Grid)
+	fineRows := splineRows{first: rows.first[nb:ng], vals: rows.vals[nb:ng]}
+	edgeRows := splineRows{first: rows.first[ng:], vals: rows.vals[ng:]}
 	// beta = beta_hat + U⁻¹ z with XᵀWX = UᵀU. Like BarsP, keep a draw only
 	// if the log Metropolis ratio of the Poisson likelihood (flat prior)
 	// against the Gaussian proposal, relative to the fit,
@@ -220,7 +223,8 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 		if c.cache.guard == nil {
 			break
 		}
-		fineRows.apply(coef, eta[nb:]) // coef is Q·beta of this draw
+		fineRows.apply(coef, eta[nb:ng]) // coef is Q·beta of this draw
+		edgeRows.apply(coef, eta[ng:])
 		fineDone = true
 		if c.binAvgLogLikDiff(eta, mu, c.cache.guard) >= -SpikeTol {
 			break
@@ -228,12 +232,12 @@ func (c *Curves) Draw(knots []float64, logPost float64, fit *Fit, rng *rand.Rand
 		fineDone = false
 	}
 	if !fineDone {
-		fineRows.apply(coef, eta[nb:]) // coef is Q·beta of the kept draw
+		fineRows.apply(coef, eta[nb:ng]) // coef is Q·beta of the kept draw
 	}
 	for i := range nb {
 		dr.Rate[i] = mu[i] * scale // exp(eta) of the kept draw, from its check
 	}
-	for i, e := range eta[nb:len(c.Grid)] {
+	for i, e := range eta[nb:ng] {
 		dr.Rate[nb+i] = math.Exp(e) * scale
 	}
 	dr.PeakTime, dr.PeakRate = c.peak(dr.Rate)
@@ -259,7 +263,7 @@ func (c *Curves) binAvgLogLikDiff(eta, mu []float64, bins []int) float64 {
 				m += a.w[i] * math.Exp(eta[k])
 			}
 		}
-		d += y[j]*(math.Log(m)-eta[j]) - (m - mu[j])
+		d += avgLogLikDiff(y[j], m, eta[j], mu[j])
 	}
 	return d
 }
