@@ -50,3 +50,26 @@ func BenchmarkFitPSTH(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFitGFN is a whole GFlowNet fit of the example (warm-start chain,
+// maximum-likelihood training, 2000 corrected draws with two local moves
+// each, curves and summaries): "default" with the app's settings and
+// "wide" with the earlier default (hidden width 128, 1000 iterations), so
+// that one run times the two side by side.
+func BenchmarkFitGFN(b *testing.B) {
+	m := exampleModel(b)
+	wide := DefaultFitConfig()
+	wide.GFN.Train.Model.Hidden, wide.GFN.Pretrain = 128, 1000
+	for _, run := range []struct {
+		name string
+		cfg  FitConfig
+	}{{"default", DefaultFitConfig()}, {"wide", wide}} {
+		b.Run(run.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := FitPSTH(context.Background(), m.Data, run.cfg, 1, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -34,20 +34,19 @@ type GFNConfig struct {
 }
 
 // DefaultGFNConfig is the sampler setting validated on the BARS example: the
-// left-to-right construction, fitted by maximum likelihood (1000
-// iterations) to a short RJMCMC run (5000 states), no balance-loss
-// fine-tuning, and the Metropolis correction with two local moves per
-// proposal. (Trajectory balance from scratch, or after the maximum
-// likelihood fit, concentrated on one k with importance ESS ≈ 0.001 in
-// 1500-5000 iterations. With the exact BARS target, bench/bars_agreement
-// measures an importance ESS of the fit alone of 0.10 on the example and
-// 0.12-0.36 on three simulated PSTHs, and the corrected chain accepts 9-16%
-// and 16-45% of proposals. Without the local moves, 1000
-// maximum-likelihood iterations left 2000-draw chains stuck for most of
-// their length in one state with 7 knots.)
+// left-to-right construction with hidden width 64, fitted by maximum
+// likelihood (500 iterations) to a short RJMCMC run (5000 states), no
+// balance-loss fine-tuning, and the Metropolis correction with two local
+// moves per proposal. (Trajectory balance from scratch, or after the
+// maximum-likelihood fit, concentrated on one k with importance ESS ≈ 0.001
+// in 1500-5000 iterations. Without the local moves, 1000 maximum-likelihood
+// iterations left 2000-draw chains stuck for most of their length in one
+// state with 7 knots. Width 128 with 1000 iterations, the earlier default,
+// costs about twice the time for 13-26% more peak-time ESS per draw:
+// bench/bars_study, "GFlowNet settings".)
 func DefaultGFNConfig() GFNConfig {
 	t := gfn.DefaultConfig()
-	t.Model.Hidden = 128
+	t.Model.Hidden = 64
 	t.Model.Components = 6
 	t.Model.ConcMax = 3000
 	t.BatchSize = 64
@@ -55,7 +54,7 @@ func DefaultGFNConfig() GFNConfig {
 	w := DefaultRJConfig()
 	// The warm start as measured in bench/bars_study and bars_agreement.
 	w.Burnin, w.Samples, w.Thin, w.Initial = 1000, 5000, 4, 3
-	return GFNConfig{Train: t, Ordered: true, Pretrain: 1000, Correct: true, WarmStart: w, LocalMoves: 2}
+	return GFNConfig{Train: t, Ordered: true, Pretrain: 500, Correct: true, WarmStart: w, LocalMoves: 2}
 }
 
 // GFNResult is a trained sampler with its draws.
