@@ -195,7 +195,7 @@ func (res *GFNResult) draw(m *Model, n int, seed uint64) error {
 // distribution has the posterior as its marginal whatever the sampler's
 // accuracy; the sampler's quality only sets the acceptance rate.
 func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint64) error {
-	env, tr := res.Env, res.Trainer
+	env, pol := res.Env, res.Trainer.Policy()
 	res.Chain = &Chain{}
 	ch := res.Chain
 	rng := gfn.Stream(seed, 1<<41)
@@ -210,11 +210,20 @@ func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b, trajs := gfn.Evaluate[[]float64](env, tr.Policy(), gfn.Uniform[[]float64]{}, batch, batch, seed^0xba25+round)
+		// The first round's importance weights are the sampler's
+		// diagnostics (res.Bounds); later rounds only need the trajectories,
+		// drawn from the same streams as Evaluate's.
+		var trajs []gfn.Trajectory[[]float64]
 		if round == 0 {
-			res.Bounds = b
+			res.Bounds, trajs = gfn.Evaluate[[]float64](env, pol, gfn.Uniform[[]float64]{}, batch, batch, seed^0xba25+round)
+		} else {
+			rngs := make([]*rand.Rand, batch)
+			for i := range rngs {
+				rngs[i] = gfn.Stream(seed^0xba25+round, uint64(i))
+			}
+			trajs = gfn.Sample[[]float64](env, pol, rngs)
 		}
-		lpf, lpb := gfn.TrajectoryLogProbs[[]float64](env, tr.Policy(), gfn.Uniform[[]float64]{}, trajs)
+		lpf, lpb := gfn.TrajectoryLogProbs[[]float64](env, pol, gfn.Uniform[[]float64]{}, trajs)
 		for i := range trajs {
 			if len(ch.Knots) == n {
 				break
@@ -251,7 +260,7 @@ func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint
 				if moved {
 					cur, curLP, curFit = st.knots, st.lp, st.fit
 					tj := gfn.SampleBackward[[]float64](env, gfn.Uniform[[]float64]{}, [][]float64{cur}, []*rand.Rand{rng})
-					f, b := gfn.TrajectoryLogProbs[[]float64](env, tr.Policy(), gfn.Uniform[[]float64]{}, tj)
+					f, b := gfn.TrajectoryLogProbs[[]float64](env, pol, gfn.Uniform[[]float64]{}, tj)
 					curW = curLP - env.Offset + b[0] - f[0]
 				}
 			}
