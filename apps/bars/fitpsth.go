@@ -109,10 +109,43 @@ func FitPSTH(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64, progress 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Name, err)
 	}
-	if res.Draws, err = DrawChain(ctx, m, cfg.Fine, res.Chain, seed); err != nil {
-		return nil, fmt.Errorf("%s: %w", p.Name, err)
+	if err := res.summarize(ctx, cfg.Fine, seed); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// summarize draws the coefficients of the chain's states and summarises
+// the draws.
+func (res *FitResult) summarize(ctx context.Context, fine int, seed uint64) error {
+	var err error
+	if res.Draws, err = DrawChain(ctx, res.Model, fine, res.Chain, seed); err != nil {
+		return fmt.Errorf("%s: %w", res.Model.Data.Name, err)
 	}
 	res.Summary = res.Curves.Summarize(res.Draws)
+	return nil
+}
+
+// Fit is FitPSTH with the amortised sampler in place of cfg's: cfg gives
+// the number of draws, the fine grid and the spike rule, and its prior
+// must be the one a was trained with.
+func (a *AmortisedGFN) Fit(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64) (*FitResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := NewModel(p, cfg.Prior)
+	if err != nil {
+		return nil, err
+	}
+	m.NoSpikeRule = cfg.NoSpikeRule
+	res := &FitResult{Model: m, Curves: NewCurves(m, cfg.Fine)}
+	if res.GFN, err = a.Sample(ctx, m, cfg.Samples, seed); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	res.Chain = res.GFN.Chain
+	if err := res.summarize(ctx, cfg.Fine, seed); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/neurogfn/neurogfn/gfn"
 )
@@ -186,6 +187,24 @@ func (res *GFNResult) draw(m *Model, n int, seed uint64) error {
 	return nil
 }
 
+// proposer is what the corrected chain needs of a trained sampler: an
+// environment whose states are a fixed prefix followed by the knots, the
+// forward policy on it, and the log-reward offset.
+type proposer struct {
+	env    gfn.Env[[]float64]
+	pol    *gfn.NeuralPolicy[[]float64]
+	prefix []float64
+	offset float64
+}
+
+// state is the environment's state holding knots.
+func (p proposer) state(knots []float64) []float64 {
+	if len(p.prefix) == 0 {
+		return knots
+	}
+	return append(slices.Clip(p.prefix), knots...)
+}
+
 // metropolis turns the sampler's draws into an exact Markov chain: an
 // independence Metropolis-Hastings chain on (object, trajectory) with the
 // GFlowNet as proposal, accepting a proposal with probability
@@ -195,7 +214,12 @@ func (res *GFNResult) draw(m *Model, n int, seed uint64) error {
 // distribution has the posterior as its marginal whatever the sampler's
 // accuracy; the sampler's quality only sets the acceptance rate.
 func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint64) error {
-	env, pol := res.Env, res.Trainer.Policy()
+	return res.correct(ctx, m, proposer{env: res.Env, pol: res.Trainer.Policy(), offset: res.Env.Offset}, n, seed)
+}
+
+// correct is metropolis with the proposals of p.
+func (res *GFNResult) correct(ctx context.Context, m *Model, p proposer, n int, seed uint64) error {
+	env, pol := p.env, p.pol
 	res.Chain = &Chain{}
 	ch := res.Chain
 	rng := gfn.Stream(seed, 1<<41)
@@ -229,11 +253,11 @@ func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint
 				break
 			}
 			res.Proposed++
-			k := trajs[i].Object()
+			k := trajs[i].Object()[len(p.prefix):]
 			lp, f := m.logTarget(k)
 			w := math.Inf(-1)
 			if f != nil {
-				w = lp - env.Offset + lpb[i] - lpf[i]
+				w = lp - p.offset + lpb[i] - lpf[i]
 			} else {
 				res.Excluded++
 			}
@@ -259,9 +283,9 @@ func (res *GFNResult) metropolis(ctx context.Context, m *Model, n int, seed uint
 				}
 				if moved {
 					cur, curLP, curFit = st.knots, st.lp, st.fit
-					tj := gfn.SampleBackward[[]float64](env, gfn.Uniform[[]float64]{}, [][]float64{cur}, []*rand.Rand{rng})
+					tj := gfn.SampleBackward[[]float64](env, gfn.Uniform[[]float64]{}, [][]float64{p.state(cur)}, []*rand.Rand{rng})
 					f, b := gfn.TrajectoryLogProbs[[]float64](env, pol, gfn.Uniform[[]float64]{}, tj)
-					curW = curLP - env.Offset + b[0] - f[0]
+					curW = curLP - p.offset + b[0] - f[0]
 				}
 			}
 			ch.Knots = append(ch.Knots, cur)

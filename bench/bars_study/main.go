@@ -58,8 +58,11 @@ type Output struct {
 	Jitter  float64      `json:"jitter,omitempty"`
 	Samples int          `json:"samples,omitempty"`
 	GFN     *GFNSettings `json:"gfn,omitempty"`
-	Fine    int          `json:"fine,omitempty"`
-	Prior   *bars.KPrior `json:"prior,omitempty"`
+	// Amortise is set when one amortised GFlowNet fitted every data set
+	// (its settings are GFN's; Pretrain is its training iterations).
+	Amortise *AmortiseSettings `json:"amortise,omitempty"`
+	Fine     int               `json:"fine,omitempty"`
+	Prior    *bars.KPrior      `json:"prior,omitempty"`
 	// SpikeRule is whether the model excluded knot sets whose fit spikes
 	// between bin centres (bars.Model); files written before the rule
 	// existed lack it.
@@ -78,6 +81,13 @@ type GFNSettings struct {
 	Hidden      int `json:"hidden"`
 	LocalMoves  int `json:"local_moves"`
 	WarmSamples int `json:"warm_samples"`
+}
+
+// AmortiseSettings describe the amortised GFlowNet's training in the JSON
+// output.
+type AmortiseSettings struct {
+	TrainingSetsPerCell int     `json:"training_sets_per_cell"`
+	TrainS              float64 `json:"train_s"`
 }
 
 // TruthInfo describes a truth in the JSON output.
@@ -111,6 +121,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	gfnHidden := fs.Int("gfn-hidden", def.GFN.Train.Model.Hidden, "GFlowNet hidden width")
 	gfnLocal := fs.Int("gfn-local", def.GFN.LocalMoves, "RJMCMC moves after each corrected GFlowNet proposal")
 	gfnWarm := fs.Int("gfn-warm", def.GFN.WarmStart.Samples, "states of the GFlowNet's warm-start chain")
+	amortise := fs.Int("gfn-amortise", 0, "fit with one amortised GFlowNet trained first on this many extra data sets per cell (seeds disjoint from the fitted ones), pooled over the cells of the run; 0: per-data-set samplers")
+	amDef := bars.DefaultAmortisedConfig()
+	amIters := fs.Int("amortise-iterations", amDef.Pretrain, "with -gfn-amortise: maximum-likelihood iterations")
+	amWarm := fs.Int("amortise-warm", amDef.WarmStart.Samples, "with -gfn-amortise: warm-start chain states per training data set")
 	noSpikeRule := fs.Bool("no-spike-rule", false, "sample BARS's own target, without the rule excluding knot sets whose fit spikes between bin centres")
 	fine := fs.Int("fine", 500, "points of the fine grid for the peak (BARS: 500)")
 	truthAPath := fs.String("truth-a", "apps/bars/testdata/bars_example_reference_fit.tsv", "reference fit whose mean_rate is truth A (searched for in the working directory and its parents)")
@@ -174,6 +188,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	st := &Study{Truths: tm, Cells: cl, Reps: *reps, Seed: *seed, Workers: *workers, Fit: cfg, DataDir: *dataDir, External: *external}
+	if *amortise > 0 {
+		if cfg.Sampler != bars.SamplerGFN {
+			return errors.New("-gfn-amortise needs -sampler gfn")
+		}
+		st.Amortise, st.AmortiseCfg = *amortise, amDef
+		st.AmortiseCfg.Pretrain, st.AmortiseCfg.WarmStart.Samples = *amIters, *amWarm
+		st.AmortiseCfg.Train.Model.Hidden, st.AmortiseCfg.LocalMoves = *gfnHidden, *gfnLocal
+	}
 	if *onlyData {
 		if *dataDir == "" {
 			return errors.New("-only-data needs -write-data DIR")
@@ -191,6 +213,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	samplerName := cfg.Sampler
+	if st.Amortise > 0 {
+		samplerName = "gfn-amortised"
+	}
 	if *external != "" {
 		samplerName = "external fits in " + *external
 		if st.ExternalWall, err = externalWallTimes(*external); err != nil {
@@ -213,7 +238,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	if st.Amortise > 0 && !*quiet {
+		fmt.Fprintf(stderr, "bars_study: training the amortised GFlowNet on %d data sets per cell\n", st.Amortise)
+	}
 	cts, rs, runErr := st.Run(ctx)
+	if st.Amortise > 0 && !*quiet {
+		fmt.Fprintf(stderr, "bars_study: amortised training took %.1f s\n", st.AmortiseTrainS)
+	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr
 	}
@@ -234,6 +265,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out.SpikeRule = &spikeRule
 		if cfg.Sampler == bars.SamplerGFN {
 			g := cfg.GFN
+			if st.Amortise > 0 {
+				g = st.AmortiseCfg
+				out.Amortise = &AmortiseSettings{TrainingSetsPerCell: st.Amortise, TrainS: st.AmortiseTrainS}
+			}
 			out.GFN = &GFNSettings{Iterations: g.Iterations, Pretrain: g.Pretrain, Hidden: g.Train.Model.Hidden, LocalMoves: g.LocalMoves, WarmSamples: g.WarmStart.Samples}
 		}
 		if *external != "" {

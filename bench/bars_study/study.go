@@ -109,6 +109,15 @@ type Study struct {
 	ExternalWall map[string]float64
 	// OnlyData writes the data sets to DataDir without fitting them.
 	OnlyData bool
+	// Amortise > 0 fits every data set with one amortised GFlowNet
+	// (bars.TrainAmortised with AmortiseCfg), trained first on Amortise
+	// further data sets per cell, simulated from seeds disjoint from the
+	// fitted ones (Cell.Seed with the base seed xor amortiseSalt).
+	// AmortiseTrainS receives the training's wall time.
+	Amortise       int
+	AmortiseCfg    bars.GFNConfig
+	AmortiseTrainS float64
+	amortised      *bars.AmortisedGFN
 	// Progress, if non-nil, is called after each fit.
 	Progress func(done, total int, r *Rep)
 }
@@ -127,6 +136,23 @@ func (s *Study) Run(ctx context.Context) ([]*cellTruth, []Rep, error) {
 		if cts[i], err = newCellTruth(tr, c); err != nil {
 			return nil, nil, err
 		}
+	}
+	if s.Amortise > 0 && !s.OnlyData && s.External == "" {
+		var train []*bars.PSTH
+		for i, c := range s.Cells {
+			ct := cts[i]
+			for r := range s.Amortise {
+				seed := c.Seed(s.Seed^amortiseSalt, r)
+				name := fmt.Sprintf("train_%s_m%d_w%gms_r%03d", c.Truth, c.Trials, c.BinMs, r)
+				train = append(train, ct.truth.Simulate(gfn.Stream(seed, 0), c.Trials, ct.w, ct.centres, name))
+			}
+		}
+		start := time.Now()
+		a, err := bars.TrainAmortised(ctx, train, s.Fit.Prior, s.Fit.NoSpikeRule, s.AmortiseCfg, s.Seed, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("amortised training: %w", err)
+		}
+		s.amortised, s.AmortiseTrainS = a, time.Since(start).Seconds()
 	}
 	total := len(s.Cells) * s.Reps
 	reps := make([]Rep, total)
@@ -167,6 +193,10 @@ feed:
 	return cts, reps, ctx.Err()
 }
 
+// amortiseSalt separates the seeds of the amortised sampler's training
+// data sets from those of the fitted ones.
+const amortiseSalt = 0xa3021e
+
 // one simulates and fits replicate r of cell c.
 func (s *Study) one(ctx context.Context, c Cell, ct *cellTruth, r int) Rep {
 	seed := c.Seed(s.Seed, r)
@@ -192,7 +222,11 @@ func (s *Study) one(ctx context.Context, c Cell, ct *cellTruth, r int) Rep {
 		out.WallS = s.ExternalWall[name]
 	} else {
 		start := time.Now()
-		res, err = bars.FitPSTH(ctx, p, s.Fit, parquetout.ItemSeed(seed, 1), nil)
+		if s.amortised != nil {
+			res, err = s.amortised.Fit(ctx, p, s.Fit, parquetout.ItemSeed(seed, 1))
+		} else {
+			res, err = bars.FitPSTH(ctx, p, s.Fit, parquetout.ItemSeed(seed, 1), nil)
+		}
 		out.WallS = time.Since(start).Seconds()
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,45 @@ func TestStudySmall(t *testing.T) {
 		if x.Err != "" || !(x.RelISE > 0 && x.RelISE < 0.5) || x.Spikes == 0 {
 			t.Errorf("replicate %+v", x)
 		}
+	}
+}
+
+// TestStudyAmortised runs the amortised GFlowNet on a small cell: the
+// replicates must not depend on the number of workers, and the JSON must
+// record the training.
+func TestStudyAmortised(t *testing.T) {
+	dir := t.TempDir()
+	var outs [2]Output
+	for i, w := range []string{"1", "2"} {
+		js := filepath.Join(dir, "a"+w+".json")
+		var stdout, stderr bytes.Buffer
+		args := []string{"-sampler", "gfn", "-gfn-amortise", "3", "-amortise-iterations", "30", "-amortise-warm", "200",
+			"-cells", "B:20:10", "-reps", "2", "-samples", "200", "-fine", "200", "-workers", w, "-json", js, "-quiet"}
+		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		b, err := os.ReadFile(js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &outs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := outs[0]
+	if o.Sampler != "gfn-amortised" || o.Amortise == nil || o.Amortise.TrainingSetsPerCell != 3 || !(o.Amortise.TrainS > 0) || o.GFN == nil || o.GFN.Pretrain != 30 {
+		t.Errorf("settings: sampler %q, amortise %+v, gfn %+v", o.Sampler, o.Amortise, o.GFN)
+	}
+	for i := range o.Reps {
+		x, y := o.Reps[i], outs[1].Reps[i]
+		x.WallS, y.WallS = 0, 0
+		if x != y || x.Err != "" || !(x.RelISE > 0 && x.RelISE < 0.5) {
+			t.Errorf("replicate %d: %+v with 1 worker, %+v with 2", i, x, y)
+		}
+	}
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"-gfn-amortise", "3", "-cells", "B:20:10", "-reps", "1", "-json", "", "-quiet"}, io.Discard, &stderr); err == nil || !strings.Contains(err.Error(), "-sampler gfn") {
+		t.Errorf("-gfn-amortise with the RJMCMC: got %v", err)
 	}
 }
 

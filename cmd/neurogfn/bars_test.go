@@ -180,6 +180,55 @@ func TestBarsFitReproducible(t *testing.T) {
 	}
 }
 
+// TestBarsFitAmortised: one GFlowNet for the four neurons of a spike file;
+// every shard trains it on all of them, so the shards give the single
+// run's lines.
+func TestBarsFitAmortised(t *testing.T) {
+	args := []string{"bars", "fit", starSpikes, "--bin-width", "0.1", "--window", "5,9", "--json",
+		"--sampler", "gfn", "--amortise", "--amortise-iterations", "40", "--samples", "300", "--fine", "200"}
+	out1, stderr, err := run(context.Background(), append(args, "--workers", "2")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "training one GFlowNet on all 4 neuron(s)") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out1), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d JSON lines, want 4 neurons", len(lines))
+	}
+	for _, l := range lines {
+		if m := checkBarsSummary(t, []byte(l), 40); m["sampler"] != "gfn-amortised" {
+			t.Errorf("sampler %v, want gfn-amortised", m["sampler"])
+		}
+	}
+	var out2 string
+	for i := range 2 {
+		o, _, err := run(context.Background(), append(args, "--workers", "1", "--shard-index", string(rune('0'+i)), "--shard-count", "2")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out2 += o
+	}
+	strip := func(s string) []string {
+		var out []string
+		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+			var m map[string]any
+			json.Unmarshal([]byte(l), &m)
+			delete(m, "wall_seconds")
+			j, _ := json.Marshal(m)
+			out = append(out, string(j))
+		}
+		return out
+	}
+	if !slices.Equal(strip(out1), strip(out2)) {
+		t.Error("--json lines of the shards differ from the single run's")
+	}
+	if _, _, err := run(context.Background(), "bars", "fit", "--sampler", "rjmcmc", "--amortise"); err == nil || !strings.Contains(err.Error(), "--amortise needs --sampler gfn") {
+		t.Errorf("--amortise with the RJMCMC: got %v", err)
+	}
+}
+
 func TestBarsFitBadInput(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {

@@ -1,0 +1,119 @@
+package bars
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/neurogfn/neurogfn/gfn/gfntest"
+)
+
+func TestPopulationConformance(t *testing.T) {
+	p, err := NewPopulation([]*Model{exampleModel(t), readModel(t, "C_m20_w10ms_r002.data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gfntest.Env[[]float64](t, p, gfntest.Options{Trajectories: 50})
+	// The second PSTH, seen through a population that starts there.
+	one, err := NewPopulation([]*Model{p.Envs[1].Model})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gfntest.Env[[]float64](t, one, gfntest.Options{Trajectories: 50})
+	f := make([]float64, p.Spec().StateDim)
+	p.Features([]float64{1, 0.3, 0.5}, f)
+	g := make([]float64, one.Spec().StateDim)
+	one.Features([]float64{0, 0.3, 0.5}, g)
+	for i := range f {
+		if f[i] != g[i] {
+			t.Fatalf("feature %d of the same PSTH and knots: %v in the population, %v alone", i, f[i], g[i])
+		}
+	}
+}
+
+func TestPopulationPriors(t *testing.T) {
+	m := exampleModel(t)
+	d := m.Data
+	other, err := NewModel(d, KPrior{Kind: "uniform", Min: 1, Max: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewPopulation([]*Model{m, other}); err == nil || !strings.Contains(err.Error(), "one prior on k") {
+		t.Errorf("population of two priors on k: got %v", err)
+	}
+}
+
+// simulatedExamples draws n PSTHs from BarsP's reference fit of the BARS
+// example (60 trials of 10 ms bins): PSTHs like the example, which none of
+// them is.
+func simulatedExamples(t *testing.T, n int) []*PSTH {
+	t.Helper()
+	m := exampleModel(t)
+	ref := referenceMean(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	out := make([]*PSTH, n)
+	for i := range out {
+		p := &PSTH{Name: fmt.Sprintf("sim%02d", i), Time: m.Data.Time, Trials: m.Data.Trials, BinWidth: m.Data.BinWidth, Count: make([]float64, len(ref))}
+		for j, rate := range ref {
+			mu := rate * float64(p.Trials) * p.BinWidth
+			p.Count[j] = distuv.Poisson{Lambda: mu, Src: rng}.Rand()
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// TestAmortisedGFN trains one sampler on a few simulated PSTHs like the
+// BARS example and samples the example itself, which it has not seen: the
+// corrected chain must match BarsP's reference and the pooled RJMCMC
+// whatever the policy learnt. (How well the policy generalises needs
+// hundreds of training PSTHs; bench/bars_study measures it.)
+func TestAmortisedGFN(t *testing.T) {
+	cfg := DefaultAmortisedConfig()
+	cfg.Pretrain = 800
+	start := time.Now()
+	a, err := TrainAmortised(context.Background(), simulatedExamples(t, 8), DefaultPrior(), false, cfg, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained := time.Since(start)
+	m := exampleModel(t)
+	res, err := a.Sample(context.Background(), m, 4000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCurves(m, 500)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var draws []Draw
+	ch := res.Chain
+	for i := 0; i < len(ch.Knots); i += 2 {
+		d, err := c.Draw(ch.Knots[i], ch.LogPost[i], ch.Fits[i], rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		draws = append(draws, d)
+	}
+	s := c.Summarize(draws)
+	t.Logf("amortised: trained on 8 PSTHs in %v; Metropolis acceptance %d/%d, local moves %d/%d", trained, res.Accepted, res.Proposed, res.LocalAccepted, res.LocalProposed)
+	checkAgainstBARS(t, "amortised", s)
+	rj := rjmcmcReference(t)
+	if d := tv(s.KPosterior, rj.KPosterior); d > 0.08 || math.Abs(s.PeakTime.Mean-rj.PeakTime.Mean) > 0.003 {
+		t.Errorf("amortised and rjmcmc disagree: TV(k) %.3f (max 0.08), peak time %.4f vs %.4f s (max 3 ms)", d, s.PeakTime.Mean, rj.PeakTime.Mean)
+	}
+	if res.Accepted < 10 {
+		t.Errorf("%d of %d proposals accepted: the chain rests on the local moves alone", res.Accepted, res.Proposed)
+	}
+	other, err := NewModel(m.Data, KPrior{Kind: "poisson", Min: 1, Max: 60, Lambda: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Sample(context.Background(), other, 10, 1); err == nil || !strings.Contains(err.Error(), "prior") {
+		t.Errorf("sampling a PSTH with another prior: got %v", err)
+	}
+}
