@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	reps := fs.Int("reps", 200, "replicate data sets per cell")
 	seed := fs.Uint64("seed", 1, "base seed (data set seeds hash it with truth, condition and replicate)")
 	workers := fs.Int("workers", runtime.NumCPU(), "parallel fits")
-	sampler := fs.String("sampler", bars.SamplerRJMCMC, "sampler: rjmcmc or gfn (experimental)")
+	sampler := fs.String("sampler", bars.SamplerRJMCMC, "sampler: rjmcmc or gfn")
 	def := bars.DefaultFitConfig()
 	burnin := fs.Int("burnin", def.RJMCMC.Burnin, "RJMCMC burn-in iterations")
 	thin := fs.Int("thin", def.RJMCMC.Thin, "RJMCMC iterations per kept draw")
