@@ -3,7 +3,6 @@ package bars
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -88,24 +87,10 @@ func TestAmortisedGFN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewCurves(m, 500)
-	rng := rand.New(rand.NewPCG(3, 4))
-	var draws []Draw
-	ch := res.Chain
-	for i := 0; i < len(ch.Knots); i += 2 {
-		d, err := c.Draw(ch.Knots[i], ch.LogPost[i], ch.Fits[i], rng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		draws = append(draws, d)
-	}
-	s := c.Summarize(draws)
+	s := everyOther(t, m, res.Chain)
 	t.Logf("amortised: trained on 8 PSTHs in %v; Metropolis acceptance %d/%d, local moves %d/%d", trained, res.Accepted, res.Proposed, res.LocalAccepted, res.LocalProposed)
 	checkAgainstBARS(t, "amortised", s)
-	rj := rjmcmcReference(t)
-	if d := tv(s.KPosterior, rj.KPosterior); d > 0.08 || math.Abs(s.PeakTime.Mean-rj.PeakTime.Mean) > 0.003 {
-		t.Errorf("amortised and rjmcmc disagree: TV(k) %.3f (max 0.08), peak time %.4f vs %.4f s (max 3 ms)", d, s.PeakTime.Mean, rj.PeakTime.Mean)
-	}
+	checkAgainstRJMCMC(t, "amortised", s)
 	if res.Accepted < 10 {
 		t.Errorf("%d of %d proposals accepted: the chain rests on the local moves alone", res.Accepted, res.Proposed)
 	}

@@ -18,21 +18,10 @@ func TestStudySmall(t *testing.T) {
 	dir := t.TempDir()
 	var outs [2]Output
 	for i, w := range []string{"1", "2"} {
-		js := filepath.Join(dir, "s"+w+".json")
-		var stdout, stderr bytes.Buffer
-		args := []string{"-cells", "A:60:10,B:20:10,C:30:5", "-reps", "2", "-burnin", "100", "-samples", "200", "-fine", "200", "-workers", w, "-json", js, "-quiet"}
-		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
-			t.Fatalf("%v\n%s", err, stderr.String())
-		}
-		if !strings.Contains(stdout.String(), "| C | 30 × 5 ms | 2 |") {
-			t.Errorf("table:\n%s", stdout.String())
-		}
-		b, err := os.ReadFile(js)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &outs[i]); err != nil {
-			t.Fatal(err)
+		var table string
+		outs[i], table = runStudy(t, filepath.Join(dir, "s"+w+".json"), "-cells", "A:60:10,B:20:10,C:30:5", "-reps", "2", "-burnin", "100", "-samples", "200", "-fine", "200", "-workers", w)
+		if !strings.Contains(table, "| C | 30 × 5 ms | 2 |") {
+			t.Errorf("table:\n%s", table)
 		}
 	}
 	a, b := outs[0].Reps, outs[1].Reps
@@ -58,20 +47,8 @@ func TestStudyAmortised(t *testing.T) {
 	dir := t.TempDir()
 	var outs [2]Output
 	for i, w := range []string{"1", "2"} {
-		js := filepath.Join(dir, "a"+w+".json")
-		var stdout, stderr bytes.Buffer
-		args := []string{"-sampler", "gfn", "-gfn-amortise", "3", "-amortise-iterations", "30", "-amortise-warm", "200",
-			"-cells", "B:20:10", "-reps", "2", "-samples", "200", "-fine", "200", "-workers", w, "-json", js, "-quiet"}
-		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
-			t.Fatalf("%v\n%s", err, stderr.String())
-		}
-		b, err := os.ReadFile(js)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &outs[i]); err != nil {
-			t.Fatal(err)
-		}
+		outs[i], _ = runStudy(t, filepath.Join(dir, "a"+w+".json"), "-sampler", "gfn", "-gfn-amortise", "3", "-amortise-iterations", "30", "-amortise-warm", "200",
+			"-cells", "B:20:10", "-reps", "2", "-samples", "200", "-fine", "200", "-workers", w)
 	}
 	o := outs[0]
 	if o.Sampler != "gfn-amortised" || o.Amortise == nil || o.Amortise.TrainingSetsPerCell != 3 || !(o.Amortise.TrainS > 0) || o.GFN == nil || o.GFN.Pretrain != 30 {
@@ -88,6 +65,25 @@ func TestStudyAmortised(t *testing.T) {
 	if err := run(context.Background(), []string{"-gfn-amortise", "3", "-cells", "B:20:10", "-reps", "1", "-json", "", "-quiet"}, io.Discard, &stderr); err == nil || !strings.Contains(err.Error(), "-sampler gfn") {
 		t.Errorf("-gfn-amortise with the RJMCMC: got %v", err)
 	}
+}
+
+// runStudy runs the study quietly with args, writing its JSON to js, and
+// returns the JSON output and the table.
+func runStudy(t *testing.T, js string, args ...string) (Output, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), append(args, "-json", js, "-quiet"), &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Output
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out, stdout.String()
 }
 
 // TestTruths checks the truths' bin averages and peaks.

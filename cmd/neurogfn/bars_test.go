@@ -146,26 +146,8 @@ func TestBarsFitReproducible(t *testing.T) {
 	if err := os.Rename(dir, filepath.Join(base, "single")); err != nil {
 		t.Fatal(err)
 	}
-	var out2 string
-	for i := range 3 {
-		o, _, err := run(context.Background(), append(args, "--workers", "1", "--shard-index", string(rune('0'+i)), "--shard-count", "3")...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out2 += o
-	}
-	strip := func(s string) string {
-		var b strings.Builder
-		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-			var m map[string]any
-			json.Unmarshal([]byte(l), &m)
-			delete(m, "wall_seconds")
-			j, _ := json.Marshal(m)
-			b.Write(j)
-		}
-		return b.String()
-	}
-	if strip(out1) != strip(out2) {
+	out2 := runShards(t, args, 3)
+	if !slices.Equal(withoutWall(out1), withoutWall(out2)) {
 		t.Error("--json lines of the shards differ from the single run's")
 	}
 	second := readAll(t, dir)
@@ -202,31 +184,41 @@ func TestBarsFitAmortised(t *testing.T) {
 			t.Errorf("sampler %v, want gfn-amortised", m["sampler"])
 		}
 	}
-	var out2 string
-	for i := range 2 {
-		o, _, err := run(context.Background(), append(args, "--workers", "1", "--shard-index", string(rune('0'+i)), "--shard-count", "2")...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out2 += o
-	}
-	strip := func(s string) []string {
-		var out []string
-		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-			var m map[string]any
-			json.Unmarshal([]byte(l), &m)
-			delete(m, "wall_seconds")
-			j, _ := json.Marshal(m)
-			out = append(out, string(j))
-		}
-		return out
-	}
-	if !slices.Equal(strip(out1), strip(out2)) {
+	out2 := runShards(t, args, 2)
+	if !slices.Equal(withoutWall(out1), withoutWall(out2)) {
 		t.Error("--json lines of the shards differ from the single run's")
 	}
 	if _, _, err := run(context.Background(), "bars", "fit", "--sampler", "rjmcmc", "--amortise"); err == nil || !strings.Contains(err.Error(), "--amortise needs --sampler gfn") {
 		t.Errorf("--amortise with the RJMCMC: got %v", err)
 	}
+}
+
+// runShards runs args as n shards, one worker each, and returns their
+// stdout in shard order.
+func runShards(t *testing.T, args []string, n int) string {
+	t.Helper()
+	var out string
+	for i := range n {
+		o, _, err := run(context.Background(), append(args, "--workers", "1", "--shard-index", strconv.Itoa(i), "--shard-count", strconv.Itoa(n))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out += o
+	}
+	return out
+}
+
+// withoutWall returns the --json lines of out without their wall times.
+func withoutWall(out string) []string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		json.Unmarshal([]byte(l), &m)
+		delete(m, "wall_seconds")
+		j, _ := json.Marshal(m)
+		lines = append(lines, string(j))
+	}
+	return lines
 }
 
 func TestBarsFitBadInput(t *testing.T) {
