@@ -319,24 +319,10 @@ func runBarsFit(cmd *cobra.Command, f *barsFlags, args []string) error {
 
 	var rc barsRunConfig
 	rc.Fit = cfg
-	var amortised *bars.AmortisedGFN
 	if f.amortise {
 		ac := bars.DefaultAmortisedConfig()
 		ac.Pretrain = f.amortiseIterations
 		rc.Amortised = &ac
-		fmt.Fprintf(stderr, "bars: training one GFlowNet on all %d neuron(s)\n", len(psths))
-		amortised, err = bars.TrainAmortised(cmd.Context(), psths, cfg.Prior, cfg.NoSpikeRule, ac, f.seed, func(s gfn.Stats) {
-			if s.Step%500 == 0 || s.Step == ac.Pretrain {
-				fmt.Fprintf(stderr, "bars: amortised training iteration %d of %d, loss %.4g\n", s.Step, ac.Pretrain, s.Loss)
-			}
-		})
-		if err != nil {
-			if cmd.Context().Err() != nil {
-				return exitError{130, errors.New("interrupted")}
-			}
-			return err
-		}
-		fmt.Fprintf(stderr, "bars: trained in %.1f s\n", amortised.TrainSeconds)
 	}
 	rc.Input.Path, rc.Input.Trials, rc.Input.Window = filepath.ToSlash(input), f.trials, f.window
 	rc.Input.Format = string(inOpt.Format)
@@ -366,6 +352,24 @@ func runBarsFit(cmd *cobra.Command, f *barsFlags, args []string) error {
 		if err := prepareOut(f.out); err != nil {
 			return exitError{exitCantCreate, err}
 		}
+	}
+	var amortised *bars.AmortisedGFN
+	if ac := rc.Amortised; ac != nil {
+		// Every shard trains on all the neurons, so that a neuron's draws
+		// do not depend on the sharding.
+		fmt.Fprintf(stderr, "bars: training one GFlowNet on all %d neuron(s)\n", len(psths))
+		amortised, err = bars.TrainAmortised(cmd.Context(), psths, cfg.Prior, cfg.NoSpikeRule, *ac, f.seed, func(s gfn.Stats) {
+			if s.Step%500 == 0 || s.Step == ac.Pretrain {
+				fmt.Fprintf(stderr, "bars: amortised training iteration %d of %d, loss %.4g\n", s.Step, ac.Pretrain, s.Loss)
+			}
+		})
+		if err != nil {
+			if cmd.Context().Err() != nil {
+				return exitError{130, errors.New("interrupted")}
+			}
+			return err
+		}
+		fmt.Fprintf(stderr, "bars: trained in %.1f s\n", amortised.TrainSeconds)
 	}
 	lo, hi := shard.Range(len(psths))
 	if shard.Count > 1 {
