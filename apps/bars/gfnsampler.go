@@ -43,8 +43,8 @@ type GFNConfig struct {
 // in 1500-5000 iterations. Without the local moves, 1000 maximum-likelihood
 // iterations left 2000-draw chains stuck for most of their length in one
 // state with 7 knots. Width 128 with 1000 iterations, the earlier default,
-// costs about twice the time for 13-26% more peak-time ESS per draw:
-// bench/bars_study, "GFlowNet settings".)
+// takes twice the time; this setting gives 3-29% less peak-time ESS per
+// draw: bench/bars_study, "GFlowNet settings".)
 func DefaultGFNConfig() GFNConfig {
 	t := gfn.DefaultConfig()
 	t.Model.Hidden = 64
