@@ -71,7 +71,10 @@ func psthContext(d *PSTH) []float64 {
 	lr := make([]float64, contextSegments)
 	mean := 0.0
 	for j := range lr {
-		rate := sum[j] / math.Max(bins[j], 1) / (float64(d.Trials) * d.BinWidth)
+		if bins[j] == 0 { // fewer bins than segments: the bin under the segment's centre
+			sum[j], bins[j] = d.Count[min((2*j+1)*n/(2*contextSegments), n-1)], 1
+		}
+		rate := sum[j] / bins[j] / (float64(d.Trials) * d.BinWidth)
 		lr[j] = math.Log1p(rate)
 		mean += lr[j] / contextSegments
 	}

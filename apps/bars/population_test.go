@@ -3,6 +3,7 @@ package bars
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -100,5 +101,33 @@ func TestAmortisedGFN(t *testing.T) {
 	}
 	if _, err := a.Sample(context.Background(), other, 10, 1); err == nil || !strings.Contains(err.Error(), "prior") {
 		t.Errorf("sampling a PSTH with another prior: got %v", err)
+	}
+}
+
+// TestPSTHContext checks the summary on a PSTH with fewer bins than
+// segments (each segment reads the bin under its centre) and its
+// invariance to the number of trials at equal rates.
+func TestPSTHContext(t *testing.T) {
+	p := &PSTH{Name: "short", Time: []float64{0.05, 0.15, 0.25, 0.35}, Count: []float64{2, 4, 8, 16}, Trials: 10, BinWidth: 0.1}
+	c := psthContext(p)
+	if len(c) != contextDim {
+		t.Fatalf("%d features, want %d", len(c), contextDim)
+	}
+	// Segments 0-7 lie in bin 0 (rate 2 spikes/s), 24-31 in bin 3 (16).
+	if d := c[31] - c[0]; math.Abs(d-(math.Log1p(16)-math.Log1p(2))) > 1e-12 {
+		t.Errorf("last minus first segment %v, want log(17/3)", d)
+	}
+	for j := 1; j < contextSegments; j++ {
+		if g := c[contextSegments+j-1]; g != 2*(c[j]-c[j-1]) {
+			t.Errorf("difference %d: %v, want %v", j, g, 2*(c[j]-c[j-1]))
+		}
+	}
+	q := *p
+	q.Trials, q.Count = 20, []float64{4, 8, 16, 32}
+	cq := psthContext(&q)
+	for j := range 2*contextSegments - 1 {
+		if math.Abs(c[j]-cq[j]) > 1e-12 {
+			t.Errorf("feature %d depends on the trials at equal rates: %v and %v", j, c[j], cq[j])
+		}
 	}
 }
