@@ -1,12 +1,21 @@
 package bars
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"math"
 	"time"
 
+	"github.com/goccy/go-yaml"
+
 	"github.com/neurogfn/neurogfn/gfn"
+	"github.com/neurogfn/neurogfn/gfn/nn"
 )
 
 // Population is the BARS posteriors of several PSTHs as one GFlowNet
@@ -176,6 +185,9 @@ type AmortisedGFN struct {
 	spec         gfn.Spec
 }
 
+// Config is the setting the sampler was trained with.
+func (a *AmortisedGFN) Config() GFNConfig { return a.cfg }
+
 // TrainAmortised fits one policy to the posteriors of the given PSTHs:
 // a short RJMCMC chain per PSTH (cfg.WarmStart, in parallel, PSTH i with
 // the random stream gfn.Stream(seed, 1<<40+i)), then cfg.Pretrain
@@ -211,11 +223,7 @@ func TrainAmortised(ctx context.Context, psths []*PSTH, prior KPrior, noSpikeRul
 			return nil, fmt.Errorf("%s: warm start: %w", psths[i].Name, err)
 		}
 	}
-	tc := cfg.Train
-	tc.Seed = seed
-	tc.Loss, tc.Replay.Fraction = gfn.MLE, 1
-	tc.Replay.Capacity = len(models) * cfg.WarmStart.Samples
-	tr, err := gfn.NewTrainer[[]float64](pop, tc)
+	tr, err := gfn.NewTrainer[[]float64](pop, amortisedTrainConfig(cfg, seed, len(models)*cfg.WarmStart.Samples))
 	if err != nil {
 		return nil, err
 	}
@@ -252,4 +260,95 @@ func (a *AmortisedGFN) Sample(ctx context.Context, m *Model, n int, seed uint64)
 		return nil, err
 	}
 	return res, nil
+}
+
+// amortisedMagic starts a saved amortised sampler.
+const amortisedMagic = "NGFN-BARS-AMORTISED-1\n"
+
+// amortisedHeader is the JSON line after the magic: what a loaded sampler
+// must be rebuilt with.
+type amortisedHeader struct {
+	Config       string   `json:"config"` // GFNConfig as YAML
+	Prior        KPrior   `json:"prior"`
+	Spec         gfn.Spec `json:"spec"`
+	TrainSeconds float64  `json:"train_seconds"`
+}
+
+// Save writes the sampler (its settings, prior and network parameters,
+// then a CRC-32 of all of it) for LoadAmortised, so that a policy trained on
+// one population can sample others.
+func (a *AmortisedGFN) Save(w io.Writer) error {
+	cfg, err := yaml.Marshal(a.cfg)
+	if err != nil {
+		return err
+	}
+	h, err := json.Marshal(amortisedHeader{Config: string(cfg), Prior: a.Prior, Spec: a.spec, TrainSeconds: a.TrainSeconds})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString(amortisedMagic)
+	buf.Write(h)
+	buf.WriteByte('\n')
+	if err := nn.SaveParams(&buf, a.Trainer.Model.Params()); err != nil {
+		return err
+	}
+	buf.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(buf.Bytes())))
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// ErrAmortisedFile reports a file that is not a saved amortised sampler, or
+// a damaged one.
+var ErrAmortisedFile = errors.New("not a saved amortised BARS sampler")
+
+// LoadAmortised reads a sampler written by AmortisedGFN.Save.
+func LoadAmortised(r io.Reader) (*AmortisedGFN, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) < len(amortisedMagic)+4 || string(data[:len(amortisedMagic)]) != amortisedMagic {
+		return nil, fmt.Errorf("%w: wrong magic", ErrAmortisedFile)
+	}
+	body := data[:len(data)-4]
+	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+		return nil, fmt.Errorf("%w: checksum mismatch (truncated or corrupted)", ErrAmortisedFile)
+	}
+	rest := body[len(amortisedMagic):]
+	line, params, ok := bytes.Cut(rest, []byte{'\n'})
+	if !ok {
+		return nil, fmt.Errorf("%w: no header", ErrAmortisedFile)
+	}
+	var h amortisedHeader
+	if err := json.Unmarshal(line, &h); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrAmortisedFile, err)
+	}
+	var cfg GFNConfig
+	if err := yaml.Unmarshal([]byte(h.Config), &cfg); err != nil {
+		return nil, fmt.Errorf("%w: settings: %v", ErrAmortisedFile, err)
+	}
+	if err := h.Prior.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAmortisedFile, err)
+	}
+	// The trainer only sizes the network from the environment's spec; the
+	// population it is built on holds no PSTH.
+	tr, err := gfn.NewTrainer[[]float64](&Population{spec: h.Spec}, amortisedTrainConfig(cfg, 1, 1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAmortisedFile, err)
+	}
+	if err := nn.LoadParams(bytes.NewReader(params), tr.Model.Params()); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAmortisedFile, err)
+	}
+	return &AmortisedGFN{Trainer: tr, Prior: h.Prior, TrainSeconds: h.TrainSeconds, cfg: cfg, spec: h.Spec}, nil
+}
+
+// amortisedTrainConfig is the trainer setting of TrainAmortised: maximum
+// likelihood on replayed states only.
+func amortisedTrainConfig(cfg GFNConfig, seed uint64, states int) gfn.Config {
+	tc := cfg.Train
+	tc.Seed = seed
+	tc.Loss, tc.Replay.Fraction = gfn.MLE, 1
+	tc.Replay.Capacity = states
+	return tc
 }

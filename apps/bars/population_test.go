@@ -1,10 +1,14 @@
 package bars
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +88,7 @@ func TestAmortisedGFN(t *testing.T) {
 	}
 	trained := time.Since(start)
 	m := exampleModel(t)
-	res, err := a.Sample(context.Background(), m, 4000, 2)
+	res, err := a.Sample(context.Background(), m, 8000, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +99,7 @@ func TestAmortisedGFN(t *testing.T) {
 	if res.Accepted < 10 {
 		t.Errorf("%d of %d proposals accepted: the chain rests on the local moves alone", res.Accepted, res.Proposed)
 	}
+	checkSaveLoad(t, a, m)
 	other, err := NewModel(m.Data, KPrior{Kind: "poisson", Min: 1, Max: 60, Lambda: 6})
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +133,42 @@ func TestPSTHContext(t *testing.T) {
 	for j := range 2*contextSegments - 1 {
 		if math.Abs(c[j]-cq[j]) > 1e-12 {
 			t.Errorf("feature %d depends on the trials at equal rates: %v and %v", j, c[j], cq[j])
+		}
+	}
+}
+
+// checkSaveLoad saves a, loads it back and checks that the loaded sampler
+// has the same settings and draws the same chain; a damaged file must be
+// refused.
+func checkSaveLoad(t *testing.T, a *AmortisedGFN, m *Model) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := a.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadAmortised(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.cfg, b.cfg) || a.Prior != b.Prior || a.spec != b.spec {
+		t.Errorf("loaded settings differ:\n%+v %v %+v\n%+v %v %+v", a.cfg, a.Prior, a.spec, b.cfg, b.Prior, b.spec)
+	}
+	x, err := a.Sample(context.Background(), m, 300, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := b.Sample(context.Background(), m, 300, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(x.Chain.Knots, y.Chain.Knots) {
+		t.Error("the loaded sampler draws another chain")
+	}
+	bad := slices.Clone(buf.Bytes())
+	bad[len(bad)/2] ^= 1
+	for name, data := range map[string][]byte{"flipped bit": bad, "truncated": buf.Bytes()[:len(bad)-9], "empty": nil} {
+		if _, err := LoadAmortised(bytes.NewReader(data)); !errors.Is(err, ErrAmortisedFile) {
+			t.Errorf("%s file: got %v, want ErrAmortisedFile", name, err)
 		}
 	}
 }

@@ -52,7 +52,7 @@ type barsFlags struct {
 	workers, shardIndex, shardCount int
 	binWidth, lambda                float64
 	seed                            uint64
-	out                             string
+	out, amortiseSave, amortiseLoad string
 	json, noSpikeRule, amortise     bool
 }
 
@@ -83,8 +83,10 @@ type barsRunConfig struct {
 		Window   string  `yaml:"window_s"`
 	} `yaml:"input"`
 	Fit bars.FitConfig `yaml:"fit"`
-	// Amortised is the amortised sampler's setting, with --amortise.
-	Amortised *bars.GFNConfig `yaml:"amortised,omitempty"`
+	// Amortised is the amortised sampler's setting, with --amortise or
+	// --amortise-load; AmortisedFrom is the file it was loaded from.
+	Amortised     *bars.GFNConfig `yaml:"amortised,omitempty"`
+	AmortisedFrom string          `yaml:"amortised_from,omitempty"`
 }
 
 const barsFitLong = `Fit one PSTH, or one per neuron of a spike-time file, with BARS.
@@ -127,7 +129,9 @@ simulated PSTHs, it fitted new ones a little faster than the RJMCMC with
 1.6-2.6 times its effective sample size (bench/bars_study, "Amortised
 GFlowNet"); trained on a few dozen, it did no better than the RJMCMC. Every
 shard trains on all the neurons, so sharding never changes a neuron's
-result.
+result. --amortise-save FILE keeps the trained GFlowNet; --amortise-load
+FILE samples with a saved one instead of training (the prior on k must be
+the one it was trained with).
 
 Without --out, only the summary is printed. With --out DIR (created if its
 parent exists):
@@ -189,6 +193,8 @@ func newBarsFitCmd() *cobra.Command {
 	fs.IntVar(&f.pretrain, "pretrain", def.GFN.Pretrain, "GFlowNet maximum-likelihood iterations on a short RJMCMC run")
 	fs.IntVar(&f.iterations, "iterations", def.GFN.Iterations, "GFlowNet trajectory-balance iterations after that")
 	fs.BoolVar(&f.amortise, "amortise", false, "with --sampler gfn: train one GFlowNet on all the input's neurons, then sample each with it")
+	fs.StringVar(&f.amortiseSave, "amortise-save", "", "with --amortise: write the trained GFlowNet to this file")
+	fs.StringVar(&f.amortiseLoad, "amortise-load", "", "sample with the amortised GFlowNet saved in this file (implies --amortise; no training)")
 	fs.IntVar(&f.amortiseIterations, "amortise-iterations", bars.DefaultAmortisedConfig().Pretrain, "maximum-likelihood iterations of the amortised GFlowNet")
 	fs.IntVar(&f.fine, "fine", def.Fine, "points of the fine time grid for curves and peaks")
 	fs.BoolVar(&f.noSpikeRule, "no-spike-rule", false, "sample BARS's own knot posterior, keeping knot sets whose fit spikes between bin centres (their draws can put the peak rate orders of magnitude above the data)")
@@ -222,6 +228,12 @@ func (f *barsFlags) resolve() (bars.FitConfig, bars.InputOptions, error) {
 	}
 	if f.iterations < 0 {
 		return cfg, in, fmt.Errorf("--iterations %d must be non-negative", f.iterations)
+	}
+	if f.amortiseLoad != "" {
+		f.amortise = true
+	}
+	if f.amortiseSave != "" && (!f.amortise || f.amortiseLoad != "") {
+		return cfg, in, errors.New("--amortise-save needs --amortise (and no --amortise-load)")
 	}
 	if f.amortise && cfg.Sampler != bars.SamplerGFN {
 		return cfg, in, fmt.Errorf("--amortise needs --sampler gfn, not %s", cfg.Sampler)
@@ -319,7 +331,24 @@ func runBarsFit(cmd *cobra.Command, f *barsFlags, args []string) error {
 
 	var rc barsRunConfig
 	rc.Fit = cfg
-	if f.amortise {
+	var amortised *bars.AmortisedGFN
+	switch {
+	case f.amortiseLoad != "":
+		fh, err := os.Open(f.amortiseLoad)
+		if err != nil {
+			return err
+		}
+		amortised, err = bars.LoadAmortised(fh)
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("--amortise-load %s: %w", f.amortiseLoad, err)
+		}
+		if amortised.Prior != cfg.Prior {
+			return fmt.Errorf("--amortise-load %s: trained with the prior %+v on k, this run has %+v", f.amortiseLoad, amortised.Prior, cfg.Prior)
+		}
+		ac := amortised.Config()
+		rc.Amortised, rc.AmortisedFrom = &ac, filepath.ToSlash(f.amortiseLoad)
+	case f.amortise:
 		ac := bars.DefaultAmortisedConfig()
 		ac.Pretrain = f.amortiseIterations
 		rc.Amortised = &ac
@@ -353,8 +382,7 @@ func runBarsFit(cmd *cobra.Command, f *barsFlags, args []string) error {
 			return exitError{exitCantCreate, err}
 		}
 	}
-	var amortised *bars.AmortisedGFN
-	if ac := rc.Amortised; ac != nil {
+	if ac := rc.Amortised; ac != nil && amortised == nil {
 		// Every shard trains on all the neurons, so that a neuron's draws
 		// do not depend on the sharding.
 		fmt.Fprintf(stderr, "bars: training one GFlowNet on all %d neuron(s)\n", len(psths))
@@ -370,6 +398,12 @@ func runBarsFit(cmd *cobra.Command, f *barsFlags, args []string) error {
 			return err
 		}
 		fmt.Fprintf(stderr, "bars: trained in %.1f s\n", amortised.TrainSeconds)
+		if f.amortiseSave != "" {
+			if err := writeAtomic(f.amortiseSave, amortised.Save); err != nil {
+				return exitError{exitIOErr, err}
+			}
+			fmt.Fprintf(stderr, "bars: wrote %s\n", f.amortiseSave)
+		}
 	}
 	lo, hi := shard.Range(len(psths))
 	if shard.Count > 1 {
