@@ -74,18 +74,14 @@ type FitResult struct {
 // and the coefficient draws those of DrawChain. progress, if
 // non-nil, gets short progress messages.
 func FitPSTH(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64, progress func(string)) (*FitResult, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	if progress == nil {
 		progress = func(string) {}
 	}
-	m, err := NewModel(p, cfg.Prior)
+	res, err := newFit(p, cfg)
 	if err != nil {
 		return nil, err
 	}
-	m.NoSpikeRule = cfg.NoSpikeRule
-	res := &FitResult{Model: m, Curves: NewCurves(m, cfg.Fine)}
+	m := res.Model
 	switch cfg.Sampler {
 	case SamplerRJMCMC:
 		rj := cfg.RJMCMC
@@ -115,6 +111,20 @@ func FitPSTH(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64, progress 
 	return res, nil
 }
 
+// newFit checks cfg and returns the fit's model of p (with cfg's prior and
+// spike rule) and curves, before sampling.
+func newFit(p *PSTH, cfg FitConfig) (*FitResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := NewModel(p, cfg.Prior)
+	if err != nil {
+		return nil, err
+	}
+	m.NoSpikeRule = cfg.NoSpikeRule
+	return &FitResult{Model: m, Curves: NewCurves(m, cfg.Fine)}, nil
+}
+
 // summarize draws the coefficients of the chain's states and summarises
 // the draws.
 func (res *FitResult) summarize(ctx context.Context, fine int, seed uint64) error {
@@ -130,16 +140,11 @@ func (res *FitResult) summarize(ctx context.Context, fine int, seed uint64) erro
 // the number of draws, the fine grid and the spike rule, and its prior
 // must be the one a was trained with.
 func (a *AmortisedGFN) Fit(ctx context.Context, p *PSTH, cfg FitConfig, seed uint64) (*FitResult, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	m, err := NewModel(p, cfg.Prior)
+	res, err := newFit(p, cfg)
 	if err != nil {
 		return nil, err
 	}
-	m.NoSpikeRule = cfg.NoSpikeRule
-	res := &FitResult{Model: m, Curves: NewCurves(m, cfg.Fine)}
-	if res.GFN, err = a.Sample(ctx, m, cfg.Samples, seed); err != nil {
+	if res.GFN, err = a.Sample(ctx, res.Model, cfg.Samples, seed); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Name, err)
 	}
 	res.Chain = res.GFN.Chain
