@@ -86,8 +86,11 @@ type GFNSettings struct {
 // AmortiseSettings describe the amortised GFlowNet's training in the JSON
 // output.
 type AmortiseSettings struct {
-	TrainingSetsPerCell int     `json:"training_sets_per_cell"`
-	TrainS              float64 `json:"train_s"`
+	TrainingSetsPerCell int `json:"training_sets_per_cell"`
+	// TrainingCells are the cells the training sets came from, when they
+	// are not the fitted ones.
+	TrainingCells []Cell  `json:"training_cells,omitempty"`
+	TrainS        float64 `json:"train_s"`
 }
 
 // TruthInfo describes a truth in the JSON output.
@@ -124,6 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	amortise := fs.Int("gfn-amortise", 0, "fit with one amortised GFlowNet trained first on this many extra data sets per cell (seeds disjoint from the fitted ones), pooled over the cells of the run; 0: per-data-set samplers")
 	amDef := bars.DefaultAmortisedConfig()
 	amIters := fs.Int("amortise-iterations", amDef.Pretrain, "with -gfn-amortise: maximum-likelihood iterations")
+	amCells := fs.String("amortise-cells", "", `with -gfn-amortise: cells "TRUTH:TRIALS:BINMS,..." to simulate the training data sets from (default: the fitted cells)`)
 	amWarm := fs.Int("amortise-warm", amDef.WarmStart.Samples, "with -gfn-amortise: warm-start chain states per training data set")
 	noSpikeRule := fs.Bool("no-spike-rule", false, "sample BARS's own target, without the rule excluding knot sets whose fit spikes between bin centres")
 	fine := fs.Int("fine", 500, "points of the fine grid for the peak (BARS: 500)")
@@ -195,6 +199,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		st.Amortise, st.AmortiseCfg = *amortise, amDef
 		st.AmortiseCfg.Pretrain, st.AmortiseCfg.WarmStart.Samples = *amIters, *amWarm
 		st.AmortiseCfg.Train.Model.Hidden, st.AmortiseCfg.LocalMoves = *gfnHidden, *gfnLocal
+		if *amCells != "" {
+			if st.AmortiseCells, err = parseCells(*amCells, "", "", ""); err != nil {
+				return fmt.Errorf("-amortise-cells: %w", err)
+			}
+			for _, c := range st.AmortiseCells {
+				if c.Truth == "A" && tm["A"] == nil {
+					if tm["A"], err = truthA(findFile(*truthAPath)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	} else if *amCells != "" {
+		return errors.New("-amortise-cells needs -gfn-amortise")
 	}
 	if *onlyData {
 		if *dataDir == "" {
@@ -267,7 +285,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			g := cfg.GFN
 			if st.Amortise > 0 {
 				g = st.AmortiseCfg
-				out.Amortise = &AmortiseSettings{TrainingSetsPerCell: st.Amortise, TrainS: st.AmortiseTrainS}
+				out.Amortise = &AmortiseSettings{TrainingSetsPerCell: st.Amortise, TrainingCells: st.AmortiseCells, TrainS: st.AmortiseTrainS}
 			}
 			out.GFN = &GFNSettings{Iterations: g.Iterations, Pretrain: g.Pretrain, Hidden: g.Train.Model.Hidden, LocalMoves: g.LocalMoves, WarmSamples: g.WarmStart.Samples}
 		}

@@ -113,8 +113,12 @@ type Study struct {
 	// (bars.TrainAmortised with AmortiseCfg), trained first on Amortise
 	// further data sets per cell, simulated from seeds disjoint from the
 	// fitted ones (Cell.Seed with the base seed xor amortiseSalt).
-	// AmortiseTrainS receives the training's wall time.
+	// AmortiseTrainS receives the training's wall time. AmortiseCells, if
+	// set, are the cells the training data sets are simulated from
+	// instead of Cells (a policy trained on other truths, trial counts or
+	// bin widths than it samples).
 	Amortise       int
+	AmortiseCells  []Cell
 	AmortiseCfg    bars.GFNConfig
 	AmortiseTrainS float64
 	amortised      *bars.AmortisedGFN
@@ -139,8 +143,22 @@ func (s *Study) Run(ctx context.Context) ([]*cellTruth, []Rep, error) {
 	}
 	if s.Amortise > 0 && !s.OnlyData && s.External == "" {
 		var train []*bars.PSTH
-		for i, c := range s.Cells {
-			ct := cts[i]
+		tcells, tcts := s.Cells, cts
+		if len(s.AmortiseCells) > 0 {
+			tcells, tcts = s.AmortiseCells, make([]*cellTruth, len(s.AmortiseCells))
+			for i, c := range tcells {
+				tr, ok := s.Truths[c.Truth]
+				if !ok {
+					return nil, nil, fmt.Errorf("unknown truth %q", c.Truth)
+				}
+				var err error
+				if tcts[i], err = newCellTruth(tr, c); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		for i, c := range tcells {
+			ct := tcts[i]
 			for r := range s.Amortise {
 				seed := c.Seed(s.Seed^amortiseSalt, r)
 				name := fmt.Sprintf("train_%s_m%d_w%gms_r%03d", c.Truth, c.Trials, c.BinMs, r)

@@ -61,9 +61,28 @@ func TestStudyAmortised(t *testing.T) {
 			t.Errorf("replicate %d: %+v with 1 worker, %+v with 2", i, x, y)
 		}
 	}
-	var stderr bytes.Buffer
-	if err := run(context.Background(), []string{"-gfn-amortise", "3", "-cells", "B:20:10", "-reps", "1", "-json", "", "-quiet"}, io.Discard, &stderr); err == nil || !strings.Contains(err.Error(), "-sampler gfn") {
-		t.Errorf("-gfn-amortise with the RJMCMC: got %v", err)
+	// Trained on another truth at another bin width: the training data
+	// change, so the chains do, and the JSON says where they came from.
+	other, _ := runStudy(t, filepath.Join(dir, "other.json"), "-sampler", "gfn", "-gfn-amortise", "3", "-amortise-iterations", "30", "-amortise-warm", "200",
+		"-amortise-cells", "C:20:5", "-cells", "B:20:10", "-reps", "2", "-samples", "200", "-fine", "200", "-workers", "1")
+	if tc := other.Amortise.TrainingCells; len(tc) != 1 || tc[0] != (Cell{Truth: "C", Trials: 20, BinMs: 5}) {
+		t.Errorf("training cells %+v", tc)
+	}
+	for i, r := range other.Reps {
+		if r.Err != "" || !(r.RelISE > 0 && r.RelISE < 0.5) || r.PeakTimeErr == o.Reps[i].PeakTimeErr {
+			t.Errorf("replicate %d trained on C: %+v (trained on B: %+v)", i, r, o.Reps[i])
+		}
+	}
+	for _, c := range []struct{ args, want string }{
+		{"-gfn-amortise 3 -cells B:20:10", "-sampler gfn"},
+		{"-sampler gfn -amortise-cells A:20:10 -cells B:20:10", "needs -gfn-amortise"},
+		{"-sampler gfn -gfn-amortise 3 -amortise-cells D:20:10 -cells B:20:10", "unknown truth"},
+	} {
+		var stderr bytes.Buffer
+		args := append(strings.Fields(c.args), "-reps", "1", "-json", "", "-quiet")
+		if err := run(context.Background(), args, io.Discard, &stderr); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error saying %q", c.args, err, c.want)
+		}
 	}
 }
 
