@@ -318,14 +318,18 @@ type Summary struct {
 	KMean      float64         `json:"k_mean"`
 	PeakTime   Interval        `json:"peak_time_s"`
 	PeakRate   Interval        `json:"peak_rate_hz"`
+	// PeakTimeESS is the effective sample size of the draws' peak times
+	// (ESS, draws in sampling order): how many independent draws the
+	// peak-time summaries are worth.
+	PeakTimeESS float64 `json:"peak_time_ess"`
 	// Curve is at the bin centres; Fine on the fine grid.
 	Curve Curve `json:"curve"`
 	Fine  Curve `json:"-"`
 }
 
-// Summarize computes posterior summaries of draws at level 0.95: the mean
-// rate, pointwise quantile bands, a simultaneous band, peak time and rate
-// intervals, and p(k). The simultaneous band is the one of BARS's coverage
+// Summarize computes posterior summaries of draws (in sampling order) at
+// level 0.95: the mean rate, pointwise quantile bands, a simultaneous band,
+// peak time and rate intervals, p(k) and the peak time's ESS. The simultaneous band is the one of BARS's coverage
 // simulation: mean ± c·sd of the rate, c the 95th percentile over draws of
 // the largest standardised deviation |rate - mean|/sd over the points,
 // cut at zero below. (The same construction on the log rate is narrow
@@ -345,6 +349,7 @@ func (c *Curves) Summarize(draws []Draw) Summary {
 	}
 	s.PeakTime = interval(pt)
 	s.PeakRate = interval(pr)
+	s.PeakTimeESS = ESS(pt)
 	full := c.curve(draws, 0, len(c.Grid))
 	nb := c.Bins()
 	cut := func(cv Curve, lo, hi int) Curve {

@@ -291,11 +291,7 @@ func score(out *Rep, ct *cellTruth, res *bars.FitResult) {
 	out.PeakRateWidth = pr.Hi - pr.Lo
 	out.KMean = sm.KMean
 	out.SimCoverLog = logBandCovers(res.Draws, ct.avg)
-	x := make([]float64, len(res.Draws))
-	for i, d := range res.Draws {
-		x[i] = d.PeakTime
-	}
-	out.PeakTimeESS = ess(x)
+	out.PeakTimeESS = sm.PeakTimeESS
 }
 
 // logBandCovers reports whether the log-scale simultaneous band of the
@@ -329,46 +325,4 @@ func logBandCovers(draws []bars.Draw, truth []float64) bool {
 		}
 	}
 	return true
-}
-
-// ess is the effective sample size of a sequence by Geyer's initial
-// positive sequence estimator (sums of adjacent autocorrelation pairs,
-// stopped at the first non-positive pair).
-func ess(x []float64) float64 {
-	n := len(x)
-	if n < 4 {
-		return float64(n)
-	}
-	var m float64
-	for _, v := range x {
-		m += v
-	}
-	m /= float64(n)
-	acov := func(lag int) float64 {
-		var s float64
-		for i := 0; i+lag < n; i++ {
-			s += (x[i] - m) * (x[i+lag] - m)
-		}
-		return s / float64(n)
-	}
-	g0 := acov(0)
-	if g0 == 0 {
-		return float64(n)
-	}
-	sum := 0.0 // sum of Gamma_k = rho(2k) + rho(2k+1), k >= 0
-	prev := math.Inf(1)
-	for k := 0; 2*k+1 < n; k++ {
-		g := (acov(2*k) + acov(2*k+1)) / g0
-		if g <= 0 {
-			break
-		}
-		g = min(g, prev) // initial monotone sequence
-		sum += g
-		prev = g
-	}
-	tau := -1 + 2*sum
-	if tau < 1/float64(n) {
-		tau = 1 / float64(n)
-	}
-	return min(float64(n), float64(n)/tau)
 }

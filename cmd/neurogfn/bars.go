@@ -71,7 +71,15 @@ type barsNeuronSummary struct {
 	PeakRate   bars.Interval   `json:"peak_rate_hz"`
 	Curve      bars.Curve      `json:"curve"`
 	Wall       float64         `json:"wall_seconds"`
+	// PeakTimeESS is reported on stderr and in the text summary only.
+	PeakTimeESS float64 `json:"-"`
 }
+
+// lowESS is the peak-time ESS below which a fit's intervals are flagged as
+// resting on too few effective draws: with 100, about 2.5 effective draws
+// lie beyond each end of a 95% interval (Vehtari et al. 2021, "Rank-
+// normalization, folding, and localization", ask for 100 per chain).
+const lowESS = 100
 
 // barsRunConfig is the resolved configuration written into the footers.
 type barsRunConfig struct {
@@ -485,6 +493,7 @@ func runBarsFit(cmd *cobra.Command, f *barsFlags, args []string) error {
 		}
 	}
 	wg.Wait()
+	warnLowESS(stderr, sums)
 	if firstErr != nil {
 		if errors.Is(firstErr, context.Canceled) && cmd.Context().Err() != nil {
 			return exitError{130, errors.New("interrupted")}
@@ -560,8 +569,9 @@ func fitNeuron(ctx context.Context, p *bars.PSTH, i int, cfg bars.FitConfig, amo
 	sum := barsNeuronSummary{
 		Neuron: p.Name, Sampler: sampler, Samples: s.Samples, KPosterior: s.KPosterior, KMean: s.KMean,
 		PeakTime: s.PeakTime, PeakRate: s.PeakRate, Curve: s.Curve, Wall: time.Since(start).Seconds(),
+		PeakTimeESS: s.PeakTimeESS,
 	}
-	logf("bars: neuron %s: done in %.2f s", p.Name, sum.Wall)
+	logf("bars: neuron %s: done in %.2f s; peak-time ESS %.0f of %d draws", p.Name, sum.Wall, sum.PeakTimeESS, sum.Samples)
 	if f.out == "" {
 		return sum, nil
 	}
@@ -672,6 +682,27 @@ func writeJSONFile(path string, v any) error {
 	})
 }
 
+// warnLowESS names the neurons whose peak-time ESS is below lowESS (the
+// first ten of them) on stderr.
+func warnLowESS(stderr io.Writer, sums []barsNeuronSummary) {
+	var low []string
+	for _, s := range sums {
+		if s.PeakTimeESS < lowESS {
+			low = append(low, fmt.Sprintf("%s (%.0f)", s.Neuron, s.PeakTimeESS))
+		}
+	}
+	if len(low) == 0 {
+		return
+	}
+	n, more := len(low), ""
+	if n > 10 {
+		more = fmt.Sprintf(" and %d more", n-10)
+		low = low[:10]
+	}
+	fmt.Fprintf(stderr, "bars: warning: peak-time ESS below %d in %d of %d neurons: %s%s; their intervals rest on few effective draws, and more --samples steadies them\n",
+		lowESS, n, len(sums), strings.Join(low, ", "), more)
+}
+
 // printBarsSummary prints a human-readable summary of one neuron.
 func printBarsSummary(w io.Writer, s barsNeuronSummary) {
 	ks := slices.Sorted(func(yield func(int) bool) {
@@ -691,4 +722,5 @@ func printBarsSummary(w io.Writer, s barsNeuronSummary) {
 	fmt.Fprintf(w, "  peak time  %.4f s, 95%% interval [%.4f, %.4f]\n", s.PeakTime.Mean, s.PeakTime.Lo, s.PeakTime.Hi)
 	fmt.Fprintf(w, "  peak rate  %.1f spikes/s, 95%% interval [%.1f, %.1f]\n", s.PeakRate.Mean, s.PeakRate.Lo, s.PeakRate.Hi)
 	fmt.Fprintf(w, "  knots k    mean %.2f; posterior %s\n", s.KMean, strings.Join(kp, ", "))
+	fmt.Fprintf(w, "  mixing     peak-time ESS %.0f of %d draws\n", s.PeakTimeESS, s.Samples)
 }

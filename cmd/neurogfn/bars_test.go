@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -71,8 +72,12 @@ func TestBarsFitExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, "bars_example") {
-		t.Errorf("no progress on stderr: %q", stderr)
+	if !strings.Contains(stderr, "bars_example") || !strings.Contains(stderr, "peak-time ESS") {
+		t.Errorf("no progress or ESS on stderr: %q", stderr)
+	}
+	// 300 draws of an unthinned chain are worth far fewer than 100.
+	if !strings.Contains(stderr, "warning: peak-time ESS below 100 in 1 of 1 neurons: bars_example (") {
+		t.Errorf("no low-ESS warning: %q", stderr)
 	}
 	m := checkBarsSummary(t, []byte(strings.TrimSpace(out)), 110)
 	pt := m["peak_time_s"].(map[string]any)["mean"].(float64)
@@ -113,6 +118,31 @@ func TestBarsFitExample(t *testing.T) {
 	}
 	if c := draws.Footer[parquetout.KeyConfigYAML]; !strings.Contains(c, "sampler: rjmcmc") || !strings.Contains(c, "no_spike_rule: false") {
 		t.Errorf("config in the footer: %s", draws.Footer[parquetout.KeyConfigYAML])
+	}
+}
+
+func TestWarnLowESS(t *testing.T) {
+	var sums []barsNeuronSummary
+	for i := range 13 {
+		sums = append(sums, barsNeuronSummary{Neuron: fmt.Sprint("n", i), PeakTimeESS: float64(20 * i)})
+	}
+	var b strings.Builder
+	warnLowESS(&b, sums)
+	if want := "below 100 in 5 of 13 neurons: n0 (0), n1 (20), n2 (40), n3 (60), n4 (80);"; !strings.Contains(b.String(), want) {
+		t.Errorf("got %q, want it to say %q", b.String(), want)
+	}
+	for i := range sums {
+		sums[i].PeakTimeESS = 50
+	}
+	b.Reset()
+	warnLowESS(&b, sums)
+	if want := "in 13 of 13 neurons: n0 (50), n1 (50), n2 (50), n3 (50), n4 (50), n5 (50), n6 (50), n7 (50), n8 (50), n9 (50) and 3 more;"; !strings.Contains(b.String(), want) {
+		t.Errorf("got %q, want it to say %q", b.String(), want)
+	}
+	b.Reset()
+	warnLowESS(&b, sums[:0])
+	if b.Len() != 0 {
+		t.Errorf("no neurons: %q", b.String())
 	}
 }
 
