@@ -130,31 +130,17 @@ type Study struct {
 // returns the replicates in (cell, replicate) order. The results do not
 // depend on Workers (apart from the wall times).
 func (s *Study) Run(ctx context.Context) ([]*cellTruth, []Rep, error) {
-	cts := make([]*cellTruth, len(s.Cells))
-	for i, c := range s.Cells {
-		tr, ok := s.Truths[c.Truth]
-		if !ok {
-			return nil, nil, fmt.Errorf("unknown truth %q", c.Truth)
-		}
-		var err error
-		if cts[i], err = newCellTruth(tr, c); err != nil {
-			return nil, nil, err
-		}
+	cts, err := s.cellTruths(s.Cells)
+	if err != nil {
+		return nil, nil, err
 	}
 	if s.Amortise > 0 && !s.OnlyData && s.External == "" {
 		var train []*bars.PSTH
 		tcells, tcts := s.Cells, cts
 		if len(s.AmortiseCells) > 0 {
-			tcells, tcts = s.AmortiseCells, make([]*cellTruth, len(s.AmortiseCells))
-			for i, c := range tcells {
-				tr, ok := s.Truths[c.Truth]
-				if !ok {
-					return nil, nil, fmt.Errorf("unknown truth %q", c.Truth)
-				}
-				var err error
-				if tcts[i], err = newCellTruth(tr, c); err != nil {
-					return nil, nil, err
-				}
+			tcells = s.AmortiseCells
+			if tcts, err = s.cellTruths(tcells); err != nil {
+				return nil, nil, err
 			}
 		}
 		for i, c := range tcells {
@@ -209,6 +195,22 @@ feed:
 	close(jobs)
 	wg.Wait()
 	return cts, reps, ctx.Err()
+}
+
+// cellTruths returns the truth of each cell on its bins.
+func (s *Study) cellTruths(cells []Cell) ([]*cellTruth, error) {
+	cts := make([]*cellTruth, len(cells))
+	for i, c := range cells {
+		tr, ok := s.Truths[c.Truth]
+		if !ok {
+			return nil, fmt.Errorf("unknown truth %q", c.Truth)
+		}
+		var err error
+		if cts[i], err = newCellTruth(tr, c); err != nil {
+			return nil, err
+		}
+	}
+	return cts, nil
 }
 
 // amortiseSalt separates the seeds of the amortised sampler's training
