@@ -329,7 +329,8 @@ type Summary struct {
 
 // Summarize computes posterior summaries of draws (in sampling order) at
 // level 0.95: the mean rate, pointwise quantile bands, a simultaneous band,
-// peak time and rate intervals, p(k) and the peak time's ESS. The simultaneous band is the one of BARS's coverage
+// peak time and rate intervals, p(k) and the peak time's ESS. The
+// simultaneous band is the one of BARS's coverage
 // simulation: mean ± c·sd of the rate, c the 95th percentile over draws of
 // the largest standardised deviation |rate - mean|/sd over the points,
 // cut at zero below. (The same construction on the log rate is narrow
