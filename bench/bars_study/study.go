@@ -67,7 +67,7 @@ type Rep struct {
 	PeakRateWidth float64 `json:"peak_rate_width"`
 	KMean         float64 `json:"k_mean"`
 	// PeakTimeESS is the effective sample size of the draws' peak times
-	// (in sampling order; Geyer's initial positive sequence).
+	// (in sampling order; bars.ESS, Geyer's initial monotone sequence).
 	PeakTimeESS float64 `json:"peak_time_ess"`
 }
 
