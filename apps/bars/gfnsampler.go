@@ -102,7 +102,7 @@ func TrainGFN(ctx context.Context, m *Model, cfg GFNConfig, seed uint64, progres
 	env.Ordered = cfg.Ordered
 	var warm *Chain
 	if cfg.WarmStart.Samples > 0 {
-		warm, err = RJMCMC(ctx, m, cfg.WarmStart, gfn.Stream(seed, 1<<40), nil)
+		warm, err = warmChain(ctx, m, cfg.WarmStart, gfn.Stream(seed, 1<<40))
 		if err != nil {
 			return nil, fmt.Errorf("warm start: %w", err)
 		}

@@ -215,13 +215,7 @@ func TrainAmortised(ctx context.Context, psths []*PSTH, prior KPrior, noSpikeRul
 	errs := make([]error, len(models))
 	parallel(len(models), func() func(int) {
 		return func(i int) {
-			chains[i], errs[i] = RJMCMC(ctx, models[i], cfg.WarmStart, gfn.Stream(seed, 1<<40+uint64(i)), nil)
-			if chains[i] != nil {
-				// Only the states and their log posteriors are replayed; a
-				// fit holds the design matrix and the fitted means, so at
-				// 1 ms bins keeping them took tens of megabytes per PSTH.
-				chains[i].Fits = nil
-			}
+			chains[i], errs[i] = warmChain(ctx, models[i], cfg.WarmStart, gfn.Stream(seed, 1<<40+uint64(i)))
 		}
 	})
 	for i, err := range errs {

@@ -134,6 +134,17 @@ func logBirthDensity(knots []float64, t, tau float64) float64 {
 // same density the GFlowNet is trained on. progress, if non-nil, is called
 // every 1000 iterations with the iteration count.
 func RJMCMC(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand, progress func(done, total int)) (*Chain, error) {
+	return m.rjmcmc(ctx, cfg, rng, progress, true)
+}
+
+// warmChain is RJMCMC for a GFlowNet's warm start, which replays only the
+// states and their log posteriors: the chain keeps no fits (each holds its
+// design matrix and fitted means, tens of kilobytes at 1 ms bins).
+func warmChain(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand) (*Chain, error) {
+	return m.rjmcmc(ctx, cfg, rng, nil, false)
+}
+
+func (m *Model) rjmcmc(ctx context.Context, cfg RJConfig, rng *rand.Rand, progress func(done, total int), keepFits bool) (*Chain, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -171,7 +182,9 @@ func RJMCMC(ctx context.Context, m *Model, cfg RJConfig, rng *rand.Rand, progres
 		if it > cfg.Burnin && (it-cfg.Burnin)%cfg.Thin == 0 {
 			ch.Knots = append(ch.Knots, st.knots)
 			ch.LogPost = append(ch.LogPost, st.lp)
-			ch.Fits = append(ch.Fits, st.fit)
+			if keepFits {
+				ch.Fits = append(ch.Fits, st.fit)
+			}
 		}
 	}
 	return ch, nil
